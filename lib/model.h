@@ -217,6 +217,15 @@ struct service {
         struct service_spec spec;
 };
 
+/* The schema table describing struct service (model.c); see schema.h. */
+struct schema;
+extern const struct schema service_schema;
+
+/* "SIGTERM" or "TERM" -> SIGTERM; -EINVAL if unknown. */
+int signal_from_name(const char *s);
+/* "NET_ADMIN" or "CAP_NET_ADMIN" -> its number; -EINVAL if unknown. */
+int capability_from_name(const char *s);
+
 /* Frees everything a service owns and the service itself; NULL-safe, returns NULL. */
 struct service *service_free(struct service *s);
 /* Deep copy. Returns NULL on out-of-memory. */
