@@ -29,6 +29,33 @@ int service_list_push(struct service_list *l, struct service *s) {
         return 0;
 }
 
+static int parse_one(const struct ynode *root, const struct ydoc *d, const char *path, const char *file,
+                     unsigned flags, struct service_list *out, struct diag_list *diags) {
+        struct service *s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        struct walk w = {
+                .file = file,
+                .diags = diags,
+                .canonical = flags & MANIFEST_CANONICAL,
+                .partial = d->partial,
+                .line = d->line,
+                .col = d->col,
+        };
+        schema_parse(&w, &service_schema, root, s, path);
+
+        /* a name defined twice in one input */
+        for (size_t j = 0; s->metadata.name && j < out->n; j++)
+                if (out->v[j]->metadata.name && streq(out->v[j]->metadata.name, s->metadata.name)) {
+                        char p[64];
+                        walk_error(&w, ynode_get(ynode_get(root, "metadata"), "name"),
+                                   path_join(p, sizeof p, path, "metadata.name"),
+                                   "service \"%s\" is defined twice in this input", s->metadata.name);
+                        break;
+                }
+        return service_list_push(out, s);
+}
+
 int manifest_parse_buffer(const char *buf, size_t len, const char *file, unsigned flags, struct service_list *ret,
                           struct diag_list *diags) {
         struct ydoc_list docs = {};
@@ -42,36 +69,21 @@ int manifest_parse_buffer(const char *buf, size_t len, const char *file, unsigne
         if (r < 0)
                 return r;
 
-        for (size_t i = 0; i < docs.n; i++) {
+        for (size_t i = 0; r == 0 && i < docs.n; i++) {
                 const struct ydoc *d = &docs.v[i];
                 if (!d->root || ynode_is_null(d->root))
                         continue; /* an empty document, e.g. a trailing "---" */
 
-                struct service *s = calloc(1, sizeof *s);
-                if (!s) {
-                        r = -ENOMEM;
-                        break;
+                /* a document may also be a list of services (the API's JSON arrays) */
+                bool list = d->root->type == YNODE_SEQUENCE;
+                size_t n = list ? d->root->n : 1;
+                for (size_t k = 0; r == 0 && k < n; k++) {
+                        const struct ynode *root = list ? d->root->items[k] : d->root;
+                        char path[32] = "";
+                        if (list)
+                                snprintf(path, sizeof path, "[%zu]", k);
+                        r = parse_one(root, d, path, file, flags, &out, diags);
                 }
-                struct walk w = {
-                        .file = file,
-                        .diags = diags,
-                        .canonical = flags & MANIFEST_CANONICAL,
-                        .partial = d->partial,
-                        .line = d->line,
-                        .col = d->col,
-                };
-                schema_parse(&w, &service_schema, d->root, s, "");
-
-                /* a name defined twice in one input */
-                for (size_t j = 0; s->metadata.name && j < out.n; j++)
-                        if (out.v[j]->metadata.name && streq(out.v[j]->metadata.name, s->metadata.name)) {
-                                const struct ynode *n = ynode_get(ynode_get(d->root, "metadata"), "name");
-                                walk_error(&w, n, "metadata.name", "service \"%s\" is defined twice in this input",
-                                           s->metadata.name);
-                        }
-                r = service_list_push(&out, s);
-                if (r < 0)
-                        break;
         }
         ydoc_list_done(&docs);
         diag_list_sort(diags, first);

@@ -589,8 +589,8 @@ void schema_parse(struct walk *w, const struct schema *s, const struct ynode *no
                  * are only required once the struct is written */
                 if ((f->flags & F_REQUIRED) && !present && node)
                         walk_error(w, given[fi] ? given[fi] : node, path,
-                                   "missing required field \"%s\"%s%s", f->name, f->doc ? " (" : "",
-                                   f->doc ? f->doc : "");
+                                   "missing required field \"%s\"%s%s%s", f->name, f->doc ? " (" : "",
+                                   f->doc ? f->doc : "", f->doc ? ")" : "");
                 else if ((f->flags & F_NONEMPTY) && present) {
                         if ((f->type == FT_STRV && FIELD_AT(obj, f, struct strv)->n == 0 && v->type == YNODE_SEQUENCE) ||
                             (f->type == FT_LIST && *(size_t *) ((char *) obj + f->aux) == 0 &&
