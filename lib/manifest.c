@@ -42,6 +42,14 @@ static int parse_one(const struct ynode *root, const struct ydoc *d, const char 
                 .line = d->line,
                 .col = d->col,
         };
+        if (!root || root->type != YNODE_MAPPING) {
+                /* the engine treats a missing struct as "all defaults": a
+                 * document is never optional */
+                walk_error(&w, root, path, "expected a Service (a mapping with apiVersion, kind, metadata and spec), got %s",
+                           ynode_is_null(root) ? "null" : ynode_type_name(root));
+                service_free(s);
+                return 0;
+        }
         schema_parse(&w, &service_schema, root, s, path);
 
         /* a name defined twice in one input */

@@ -245,6 +245,11 @@ static void parse_list(struct walk *w, const struct field *f, const struct ynode
         *count = n->n;
         for (size_t i = 0; i < n->n; i++) {
                 path_index(p, sizeof p, path, i);
+                if (ynode_is_null(n->items[i])) {
+                        /* an empty "- " item is not "all defaults" */
+                        walk_error(w, n->items[i], p, "expected %s (a mapping), got null", f->sub->name);
+                        continue;
+                }
                 schema_parse(w, f->sub, n->items[i], a + i * f->sub->size, p);
         }
 }

@@ -167,7 +167,8 @@ static void test_manifest_error_kinds(void **state) {
                   "7:29: spec.restartBackoff.initial: initial delay (60000ms) is longer than max (1000ms)\n" },
                 { HEAD "  command: [a]\n---\n" HEAD "  command: [b]\n",
                   "11:9: metadata.name: service \"t\" is defined twice in this input\n" },
-                { "- a\n", "1:3: [0]: expected a mapping (key: value), got a plain scalar\n" },
+                { "- a\n", "1:3: [0]: expected a Service (a mapping with apiVersion, kind, metadata and spec), got a plain scalar\n" },
+                { "-\n", "1:2: [0]: expected a Service (a mapping with apiVersion, kind, metadata and spec), got null\n" },
                 { "", "" }, /* empty input: nothing to do, valid */
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
