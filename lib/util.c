@@ -69,8 +69,8 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size) {
         size_t size = 0, alloc = 0;
 
         for (;;) {
-                if (alloc - size < 4096) {
-                        size_t n = alloc ? alloc * 2 : 8192;
+                if (size + 1 >= alloc) { /* full: grow, up to max + 1 bytes of data */
+                        size_t n = alloc ? alloc * 2 : 4096;
                         if (n > max + 2)
                                 n = max + 2;
                         if (n <= alloc)

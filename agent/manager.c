@@ -1,0 +1,454 @@
+/* manager.c: see manager.h. The reconciler and the manifests directory
+ * source; replicas themselves live in replica.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "manifest-dir.h"
+#include "replica.h"
+#include "state.h"
+#include "util.h"
+
+/* ---- services --------------------------------------------------------- */
+
+bool service_spec_same_revision(const struct service *a, const struct service *b) {
+        if (!a || !b)
+                return a == b;
+        struct service_spec *sa = (struct service_spec *) &a->spec;
+        int64_t saved = sa->replicas;
+        sa->replicas = b->spec.replicas; /* compare everything but the count */
+        bool same = service_equal(a, b);
+        sa->replicas = saved;
+        return same;
+}
+
+struct service_state *manager_find_service(struct manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_services; i++)
+                if (streq(m->services[i]->name, name))
+                        return m->services[i];
+        return NULL;
+}
+
+static struct service_state *service_state_new(struct manager *m, const char *name) {
+        struct service_state **v = realloc(m->services, (m->n_services + 1) * sizeof *v);
+        if (!v)
+                return NULL;
+        m->services = v;
+        struct service_state *s = calloc(1, sizeof *s);
+        if (!s)
+                return NULL;
+        s->m = m;
+        s->name = strdup(name);
+        if (!s->name) {
+                free(s);
+                return NULL;
+        }
+        v[m->n_services++] = s;
+        return s;
+}
+
+static void service_state_free(struct manager *m, struct service_state *s) {
+        for (size_t i = 0; i < m->n_services; i++)
+                if (m->services[i] == s) {
+                        memmove(m->services + i, m->services + i + 1, (m->n_services - i - 1) * sizeof *m->services);
+                        m->n_services--;
+                        break;
+                }
+        for (size_t i = 0; i < s->n_replicas; i++)
+                replica_free(s->replicas[i]);
+        free(s->replicas);
+        service_free(s->desired);
+        free(s->source);
+        free(s->name);
+        free(s);
+}
+
+/* Takes ownership of svc. */
+static int service_set_desired(struct manager *m, struct service *svc, const char *source) {
+        struct service_state *s = manager_find_service(m, svc->metadata.name);
+        if (!s) {
+                s = service_state_new(m, svc->metadata.name);
+                if (!s) {
+                        service_free(svc);
+                        return log_error_errno(ENOMEM, "Out of memory.");
+                }
+        }
+        if (s->desired && service_equal(s->desired, svc)) {
+                service_free(svc);
+                return 0;
+        }
+        if (!s->desired || !service_spec_same_revision(s->desired, svc)) {
+                s->revision++;
+                log_info("Service %s: revision %llu from %s (%lld replicas).", s->name,
+                         (unsigned long long) s->revision, source, (long long) svc->spec.replicas);
+        } else
+                log_info("Service %s: scaled to %lld replicas (%s).", s->name, (long long) svc->spec.replicas, source);
+        service_free(s->desired);
+        s->desired = svc;
+        free(s->source);
+        s->source = strdup(source);
+        int k = state_save_service(m, s);
+        if (k < 0)
+                log_warning_errno(k, "Cannot save service %s in %s: %m; continuing.", s->name, m->cfg.state_dir);
+        manager_schedule_reconcile(m);
+        return 0;
+}
+
+int manager_restore_service(struct manager *m, const char *name, uint64_t revision, const char *source,
+                            struct service *desired) {
+        struct service_state *s = manager_find_service(m, name);
+        if (!s && !(s = service_state_new(m, name))) {
+                service_free(desired);
+                return -ENOMEM;
+        }
+        service_free(s->desired);
+        s->desired = desired;
+        if (revision > s->revision)
+                s->revision = revision;
+        if (source) {
+                free(s->source);
+                s->source = strdup(source);
+        }
+        return 0;
+}
+
+/* Whether a service came from the manifests directory (and so belongs to it). */
+static bool from_manifests_dir(const struct manager *m, const struct service_state *s) {
+        size_t n = strlen(m->cfg.manifests_dir);
+        return s->source && strncmp(s->source, m->cfg.manifests_dir, n) == 0 && s->source[n] == '/';
+}
+
+static void service_unset_desired(struct manager *m, struct service_state *s) {
+        if (!s->desired)
+                return;
+        log_info("Service %s: removed (%s is gone or no longer defines it).", s->name, s->source ? s->source : "?");
+        s->desired = service_free(s->desired);
+        int k = state_save_service(m, s);
+        if (k < 0)
+                log_warning_errno(k, "Cannot save service %s in %s: %m; continuing.", s->name, m->cfg.state_dir);
+        manager_schedule_reconcile(m);
+}
+
+/* ---- the manifests directory ------------------------------------------ */
+
+static void manager_rescan(struct manager *m) {
+        struct dir_scan scan;
+        if (manifest_dir_scan(m->cfg.manifests_dir, &scan) < 0) {
+                log_error("Out of memory while reading %s, keeping the current state.", m->cfg.manifests_dir);
+                return;
+        }
+        if (scan.error < 0) {
+                log_warning_errno(scan.error, "Cannot read manifests directory %s: %m; keeping the current state.",
+                                  m->cfg.manifests_dir);
+                dir_scan_done(&scan);
+                return;
+        }
+        for (size_t i = 0; i < scan.diags.n; i++) {
+                char line[4096];
+                diag_format(&scan.diags.v[i], line, sizeof line);
+                log_error("%s", line);
+        }
+
+        /* services whose file is gone, or whose valid file no longer names them */
+        for (size_t i = 0; i < m->n_services; i++) {
+                struct service_state *s = m->services[i];
+                if (!s->desired || !from_manifests_dir(m, s))
+                        continue;
+                bool keep = false;
+                for (size_t f = 0; f < scan.n_files && !keep; f++) {
+                        const struct dir_file *df = &scan.files[f];
+                        if (!streq(df->path, s->source))
+                                continue;
+                        if (!df->valid) {
+                                log_warning("%s is invalid: service %s keeps running as it was.", df->path, s->name);
+                                keep = true;
+                        }
+                        for (size_t k = 0; df->valid && k < df->services.n; k++)
+                                if (streq(df->services.v[k]->metadata.name, s->name))
+                                        keep = true;
+                }
+                if (!keep)
+                        service_unset_desired(m, s);
+        }
+
+        for (size_t f = 0; f < scan.n_files; f++) {
+                struct dir_file *df = &scan.files[f];
+                for (size_t k = 0; df->valid && k < df->services.n; k++) {
+                        struct service *svc = TAKE_PTR(df->services.v[k]);
+                        struct service_state *s = manager_find_service(m, svc->metadata.name);
+                        if (s && s->desired && s->source && !streq(s->source, df->path)) {
+                                /* still defined by an invalid earlier file that we keep */
+                                log_error("%s: service %s is already defined in %s, ignoring this definition.",
+                                          df->path, svc->metadata.name, s->source);
+                                service_free(svc);
+                                continue;
+                        }
+                        service_set_desired(m, svc, df->path);
+                }
+        }
+        dir_scan_done(&scan);
+}
+
+static int on_rescan(sd_event_source *s, void *userdata) {
+        struct manager *m = userdata;
+        manager_rescan(m);
+        return 0;
+}
+
+static int on_manifests_changed(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        struct manager *m = userdata;
+        if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
+                log_warning("Manifests directory %s was removed or moved; services keep running. Restart berthd once it is back.",
+                            m->cfg.manifests_dir);
+        /* coalesce a burst of events into one rescan */
+        (void) sd_event_source_set_enabled(m->rescan_event, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+/* ---- the reconciler --------------------------------------------------- */
+
+void manager_schedule_reconcile(struct manager *m) {
+        if (m->reconcile_event)
+                (void) sd_event_source_set_enabled(m->reconcile_event, SD_EVENT_ONESHOT);
+}
+
+static int on_reconcile(sd_event_source *s, void *userdata) {
+        manager_reconcile(userdata);
+        return 0;
+}
+
+static struct replica *service_find_replica(struct service_state *s, unsigned index) {
+        for (size_t i = 0; i < s->n_replicas; i++)
+                if (replica_index(s->replicas[i]) == index)
+                        return s->replicas[i];
+        return NULL;
+}
+
+static void reconcile_service(struct manager *m, struct service_state *s) {
+        unsigned want = s->desired && !m->exiting ? (unsigned) s->desired->spec.replicas : 0;
+        bool replacing = false;
+
+        /* 1. stop what should not run: removed service, scale-down, shutdown */
+        for (size_t i = 0; i < s->n_replicas; i++) {
+                struct replica *r = s->replicas[i];
+                if (replica_index(r) >= want && !replica_stop_requested(r))
+                        replica_stop(r);
+                if (replica_index(r) < want && replica_stop_requested(r))
+                        replacing = true;
+        }
+
+        /* 2. replace an outdated replica, one at a time (rollouts refine this) */
+        for (size_t i = 0; !replacing && i < s->n_replicas; i++) {
+                struct replica *r = s->replicas[i];
+                if (replica_index(r) < want && !replica_stop_requested(r) && replica_revision(r) != s->revision) {
+                        log_info("Replica %s: replacing revision %llu with %llu.", replica_id(r),
+                                 (unsigned long long) replica_revision(r), (unsigned long long) s->revision);
+                        replica_stop(r);
+                        replacing = true;
+                }
+        }
+
+        /* 3. create the missing ones; an index is free once its old replica is gone */
+        for (unsigned idx = 0; idx < want; idx++) {
+                if (service_find_replica(s, idx))
+                        continue;
+                struct replica **v = realloc(s->replicas, (s->n_replicas + 1) * sizeof *v);
+                if (!v) {
+                        log_error("Out of memory creating replica %s-%u.", s->name, idx);
+                        return;
+                }
+                s->replicas = v;
+                struct replica *r = NULL;
+                if (replica_new(s, idx, s->desired, s->revision, &r) < 0)
+                        return; /* logged */
+                v[s->n_replicas++] = r;
+                replica_start(r);
+        }
+}
+
+void manager_reconcile(struct manager *m) {
+        for (size_t i = 0; i < m->n_services; i++)
+                reconcile_service(m, m->services[i]);
+
+        /* services that are gone entirely */
+        for (size_t i = 0; i < m->n_services;) {
+                struct service_state *s = m->services[i];
+                if (!s->desired && s->n_replicas == 0) {
+                        log_info("Service %s: removed, nothing left.", s->name);
+                        (void) state_remove_service(m, s->name);
+                        service_state_free(m, s);
+                } else
+                        i++;
+        }
+
+        size_t n = manager_count_replicas(m);
+        (void) sd_notifyf(false, "STATUS=%zu service(s), %zu replica(s)", m->n_services, n);
+
+        if (m->exiting && n == 0) {
+                log_info("All replicas stopped, exiting.");
+                sd_event_exit(m->event, m->exit_code);
+        }
+}
+
+void manager_replica_gone(struct manager *m, struct replica *r) {
+        struct service_state *s = replica_service(r);
+        for (size_t i = 0; i < s->n_replicas; i++)
+                if (s->replicas[i] == r) {
+                        memmove(s->replicas + i, s->replicas + i + 1, (s->n_replicas - i - 1) * sizeof *s->replicas);
+                        s->n_replicas--;
+                        break;
+                }
+        replica_free(r);
+        manager_schedule_reconcile(m);
+}
+
+size_t manager_count_replicas(const struct manager *m) {
+        size_t n = 0;
+        for (size_t i = 0; i < m->n_services; i++)
+                n += m->services[i]->n_replicas;
+        return n;
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+        if (!m->cfg.stop_services) {
+                log_info("Received %s: exiting, services keep running.", strsignal((int) si->ssi_signo));
+                sd_event_exit(m->event, 0);
+                return 0;
+        }
+        if (m->exiting) {
+                log_warning("Received %s again: exiting now, leaving the remaining replicas running.",
+                            strsignal((int) si->ssi_signo));
+                sd_event_exit(m->event, 1);
+                return 0;
+        }
+        log_info("Received %s: stopping all replicas, then exiting.", strsignal((int) si->ssi_signo));
+        (void) sd_notify(false, "STOPPING=1");
+        m->exiting = true;
+        manager_reconcile(m);
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+        log_info("Received SIGHUP: re-reading %s.", m->cfg.manifests_dir);
+        manager_rescan(m);
+        return 0;
+}
+
+int manager_new(const struct manager_config *cfg, struct manager **ret) {
+        struct manager *m = calloc(1, sizeof *m);
+        int r;
+
+        if (!m)
+                return log_error_errno(ENOMEM, "Out of memory.");
+        m->cfg = *cfg;
+
+        if (asprintf(&m->replicas_dir, "%s/replicas", cfg->state_dir) < 0 ||
+            asprintf(&m->logs_dir, "%s/logs", cfg->state_dir) < 0 || asprintf(&m->shims_dir, "%s/shims", cfg->run_dir) < 0) {
+                manager_free(m);
+                return log_error_errno(ENOMEM, "Out of memory.");
+        }
+        if ((r = mkdir_p(m->replicas_dir, 0700)) < 0 || (r = mkdir_p(m->logs_dir, 0750)) < 0 ||
+            (r = mkdir_p(m->shims_dir, 0700)) < 0) {
+                manager_free(m);
+                return log_error_errno(r, "Cannot create berthd's directories below %s and %s: %m", cfg->state_dir,
+                                       cfg->run_dir);
+        }
+
+        r = cg_open(NULL, cfg->cgroup_parent, &m->cg);
+        if (r < 0) {
+                manager_free(m);
+                return log_error_errno(r, "Cannot set up cgroups below %s: %m%s",
+                                       cfg->cgroup_parent ? cfg->cgroup_parent : "berthd's own cgroup",
+                                       r == -ENOENT && cfg->cgroup_parent ? " (create the --cgroup-parent first)" : "");
+        }
+        log_info("cgroups: %s mode, replicas below %s/services.", cg_mode_to_string(cg_get_mode(m->cg)),
+                 cfg->cgroup_parent ? cfg->cgroup_parent : "berthd's own cgroup");
+
+        r = sd_event_default(&m->event);
+        if (r < 0) {
+                manager_free(m);
+                return log_error_errno(r, "Cannot create the event loop: %m");
+        }
+        (void) sd_event_set_watchdog(m->event, true);
+
+        if ((r = sd_event_add_signal(m->event, &m->sigterm_event, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, on_exit_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, &m->sigint_event, SIGINT | SD_EVENT_SIGNAL_PROCMASK, on_exit_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, &m->sighup_event, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_sighup, m)) < 0 ||
+            (r = sd_event_add_defer(m->event, &m->reconcile_event, on_reconcile, m)) < 0 ||
+            (r = sd_event_add_defer(m->event, &m->rescan_event, on_rescan, m)) < 0) {
+                manager_free(m);
+                return log_error_errno(r, "Cannot set up event sources: %m");
+        }
+        /* reconcile after everything else that is pending (inotify bursts, shim messages) */
+        (void) sd_event_source_set_priority(m->reconcile_event, SD_EVENT_PRIORITY_IDLE);
+        (void) sd_event_source_set_enabled(m->reconcile_event, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(m->rescan_event, SD_EVENT_OFF);
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_add_inotify(m->event, &m->inotify_event, cfg->manifests_dir,
+                                 IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF |
+                                         IN_ONLYDIR,
+                                 on_manifests_changed, m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch %s: %m; changes need SIGHUP (berthctl or kill -HUP).",
+                                  cfg->manifests_dir);
+
+        *ret = m;
+        return 0;
+}
+
+int manager_run(struct manager *m) {
+        int r;
+
+        /* re-adopt the replicas a previous berthd left running */
+        r = replica_restore_all(m);
+        if (r < 0)
+                return r;
+
+        manager_rescan(m);
+        manager_reconcile(m);
+
+        (void) sd_notifyf(false, "READY=1\nSTATUS=%zu service(s), %zu replica(s)", m->n_services,
+                          manager_count_replicas(m));
+        log_info("berthd %s ready: manifests %s, state %s.", BERTH_VERSION, m->cfg.manifests_dir, m->cfg.state_dir);
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return r;
+}
+
+struct manager *manager_free(struct manager *m) {
+        if (!m)
+                return NULL;
+        while (m->n_services > 0)
+                service_state_free(m, m->services[m->n_services - 1]);
+        free(m->services);
+        sd_event_source_unref(m->reconcile_event);
+        sd_event_source_unref(m->rescan_event);
+        sd_event_source_unref(m->inotify_event);
+        sd_event_source_unref(m->sigterm_event);
+        sd_event_source_unref(m->sigint_event);
+        sd_event_source_unref(m->sighup_event);
+        sd_event_unref(m->event);
+        cg_free(m->cg);
+        free(m->replicas_dir);
+        free(m->logs_dir);
+        free(m->shims_dir);
+        free(m);
+        return NULL;
+}

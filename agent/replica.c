@@ -1,0 +1,935 @@
+/* replica.c: see replica.h. Mechanism driven by the supervisor's actions:
+ *   SPAWN   first run: cgroup + limits, launch spec, berth-shim; later runs:
+ *           START to the same shim (restart in place, no new shim)
+ *   SIGNAL  the stop signal, through the shim to the mini-init
+ *   KILL    everything in the replica's cgroup
+ *   REMOVE  QUIT the shim, wait for the cgroup to empty, remove it and the
+ *           replica's state, tell the manager
+ * and the shim's messages (EXITED, HELLO) fed back as supervisor events. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "launch-build.h"
+#include "log.h"
+#include "macro.h"
+#include "manifest.h"
+#include "model-json.h"
+#include "replica.h"
+#include "shim-client.h"
+#include "state.h"
+#include "util.h"
+
+#define REMOVE_RETRY_USEC (20 * 1000)      /* legacy v1 only: no cgroup.events to wait on */
+#define REMOVE_GIVE_UP_USEC (30 * 1000000) /* then log and leave the cgroup for the next start */
+
+struct replica {
+        struct manager *m;
+        struct service_state *svc;
+        unsigned index;
+        char *id;          /* web-0 */
+        char *cg_path;     /* services/web/0 */
+        char *dir;         /* STATE/replicas/web/0 */
+        char *socket_path; /* RUN/shims/web.0.sock ('.' cannot occur in a service name) */
+        struct service *spec; /* the revision this replica runs */
+        uint64_t revision;
+
+        struct sup_config sup_cfg;
+        struct sup_record rec;
+        bool stop_requested;
+
+        pid_t shim_pid;
+        uint64_t shim_start_ticks;
+        int shim_fd;
+        sd_event_source *shim_io;
+        uint64_t run;       /* the shim's run number of the current run */
+        uint64_t oom_base;  /* the cgroup's oom_kill count when the run started */
+
+        sd_event_source *timer;
+        sd_event_source *empty_watch; /* removal: waiting for the cgroup to empty */
+        bool empty_watch_inotify;
+        uint64_t remove_deadline;
+};
+
+static double jitter_rand(void *userdata) {
+        return (double) random() / ((double) RAND_MAX + 1.0);
+}
+
+static struct sup_time sup_now(void) {
+        return (struct sup_time) { .mono = now_monotonic_usec(), .real = now_realtime_usec() };
+}
+
+unsigned replica_index(const struct replica *r) {
+        return r->index;
+}
+uint64_t replica_revision(const struct replica *r) {
+        return r->revision;
+}
+const char *replica_id(const struct replica *r) {
+        return r->id;
+}
+struct service_state *replica_service(const struct replica *r) {
+        return r->svc;
+}
+bool replica_stop_requested(const struct replica *r) {
+        return r->stop_requested;
+}
+const struct sup_record *replica_record(const struct replica *r) {
+        return &r->rec;
+}
+
+/* /proc/PID/stat field 22: when the process started, in clock ticks since
+ * boot. With the pid it identifies a process (pids are reused). */
+static int proc_start_ticks(pid_t pid, uint64_t *ret) {
+        char path[64];
+        _cleanup_free_ char *buf = NULL;
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        int r = read_full_file(path, 4096, &buf, NULL);
+        if (r < 0)
+                return r;
+        char *p = strrchr(buf, ')'); /* comm may contain spaces and ')' */
+        if (!p)
+                return -EBADMSG;
+        p++;
+        for (int field = 3; field < 22; field++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EBADMSG;
+        }
+        *ret = strtoull(p + 1, NULL, 10);
+        return 0;
+}
+
+static void sup_config_from_spec(struct sup_config *c, const struct service *s) {
+        sup_config_init(c);
+        c->policy = (enum restart_policy) s->spec.restart_policy;
+        c->backoff = s->spec.restart_backoff;
+        c->stop_signal = s->spec.stop_signal_number > 0 ? s->spec.stop_signal_number : SIGTERM;
+        c->grace_ms = s->spec.termination_grace_period;
+        c->rand01 = jitter_rand;
+}
+
+/* ---- the record ------------------------------------------------------- */
+
+static char *record_path(const struct replica *r) {
+        char *p = NULL;
+        return asprintf(&p, "%s/record.json", r->dir) < 0 ? NULL : p;
+}
+
+static struct json_object *time_json(struct sup_time t) {
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "mono", json_object_new_int64((int64_t) t.mono));
+        json_object_object_add(o, "real", json_object_new_int64((int64_t) t.real));
+        return o;
+}
+
+static void replica_save(struct replica *r) {
+        _cleanup_free_ char *path = record_path(r);
+        if (!path)
+                return;
+        struct json_object *o = json_object_new_object(), *e = json_object_new_object();
+        json_object_object_add(o, "service", json_object_new_string(r->svc->name));
+        json_object_object_add(o, "index", json_object_new_int64(r->index));
+        json_object_object_add(o, "revision", json_object_new_int64((int64_t) r->revision));
+        json_object_object_add(o, "stop_requested", json_object_new_boolean(r->stop_requested));
+        json_object_object_add(o, "shim_pid", json_object_new_int64(r->shim_pid));
+        json_object_object_add(o, "shim_start_ticks", json_object_new_int64((int64_t) r->shim_start_ticks));
+        json_object_object_add(o, "run", json_object_new_int64((int64_t) r->run));
+        json_object_object_add(o, "oom_base", json_object_new_int64((int64_t) r->oom_base));
+        json_object_object_add(o, "cgroup", json_object_new_string(r->cg_path));
+        json_object_object_add(o, "state", json_object_new_string(replica_state_to_string(r->rec.state)));
+        json_object_object_add(o, "since", time_json(r->rec.since));
+        json_object_object_add(o, "restart_count", json_object_new_int64((int64_t) r->rec.restart_count));
+        json_object_object_add(o, "streak", json_object_new_int64(r->rec.streak));
+        json_object_object_add(o, "next_start_at", time_json(r->rec.next_start_at));
+        json_object_object_add(o, "timer_at", json_object_new_int64((int64_t) r->rec.timer_at));
+        json_object_object_add(o, "after_stop", json_object_new_int64(r->rec.after_stop));
+        json_object_object_add(o, "pid", json_object_new_int64(r->rec.pid));
+        json_object_object_add(o, "run_started", time_json(r->rec.run_started));
+        const char *reason = sup_reason_to_string(r->rec.last_exit.reason);
+        json_object_object_add(e, "reason", reason ? json_object_new_string(reason) : NULL);
+        json_object_object_add(e, "code", json_object_new_int64(r->rec.last_exit.exit_code));
+        json_object_object_add(e, "signal", json_object_new_int64(r->rec.last_exit.exit_signal));
+        json_object_object_add(e, "at", json_object_new_int64((int64_t) r->rec.last_exit.at));
+        json_object_object_add(e, "message", json_object_new_string(r->rec.last_exit.message));
+        json_object_object_add(o, "last_exit", e);
+        json_object_object_add(o, "spec", service_to_json(r->spec));
+        int k = state_write_json(path, o);
+        json_object_put(o);
+        if (k < 0)
+                log_warning_errno(k, "Replica %s: cannot save its record %s: %m; continuing (a berthd restart may "
+                                     "not know its latest state).",
+                                  r->id, path);
+}
+
+/* ---- creation --------------------------------------------------------- */
+
+static int replica_alloc(struct service_state *s, unsigned index, const struct service *spec, uint64_t revision,
+                         struct replica **ret) {
+        struct manager *m = s->m;
+        struct replica *r = calloc(1, sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        r->m = m;
+        r->svc = s;
+        r->index = index;
+        r->revision = revision;
+        r->shim_fd = -1;
+        if (asprintf(&r->id, "%s-%u", s->name, index) < 0 ||
+            asprintf(&r->dir, "%s/%s/%u", m->replicas_dir, s->name, index) < 0 ||
+            asprintf(&r->socket_path, "%s/%s.%u.sock", m->shims_dir, s->name, index) < 0 ||
+            cg_replica_path(s->name, index, &r->cg_path) < 0 || !(r->spec = service_copy(spec))) {
+                replica_free(r);
+                return -ENOMEM;
+        }
+        sup_config_from_spec(&r->sup_cfg, r->spec);
+        sup_record_init(&r->rec, sup_now());
+        *ret = r;
+        return 0;
+}
+
+int replica_new(struct service_state *s, unsigned index, const struct service *spec, uint64_t revision,
+                struct replica **ret) {
+        struct replica *r = NULL;
+        int k = replica_alloc(s, index, spec, revision, &r);
+        if (k < 0)
+                return log_error_errno(k, "Replica %s-%u: cannot create: %m", s->name, index);
+        k = mkdir_p(r->dir, 0700);
+        if (k < 0) {
+                log_error_errno(k, "Replica %s: cannot create %s: %m", r->id, r->dir);
+                replica_free(r);
+                return k;
+        }
+        *ret = r;
+        return 0;
+}
+
+static void replica_disconnect(struct replica *r) {
+        r->shim_io = sd_event_source_disable_unref(r->shim_io);
+        r->shim_fd = safe_close(r->shim_fd);
+}
+
+void replica_free(struct replica *r) {
+        if (!r)
+                return;
+        replica_disconnect(r);
+        sd_event_source_disable_unref(r->timer);
+        sd_event_source_disable_unref(r->empty_watch);
+        service_free(r->spec);
+        free(r->id);
+        free(r->cg_path);
+        free(r->dir);
+        free(r->socket_path);
+        free(r);
+}
+
+/* ---- driving the supervisor ------------------------------------------- */
+
+static bool replica_feed(struct replica *r, const struct sup_event *ev);
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct replica *r = userdata;
+        struct sup_event ev = { .type = SUP_EVENT_TIMER, .now = sup_now() };
+        replica_feed(r, &ev);
+        return 0;
+}
+
+static void replica_arm_timer(struct replica *r, uint64_t at) {
+        int k;
+        if (r->timer) {
+                k = sd_event_source_set_time(r->timer, at);
+                if (k >= 0)
+                        k = sd_event_source_set_enabled(r->timer, SD_EVENT_ONESHOT);
+        } else
+                k = sd_event_add_time(r->m->event, &r->timer, CLOCK_MONOTONIC, at, 1 /* µs: precise */, on_timer, r);
+        if (k < 0)
+                log_error_errno(k, "Replica %s: cannot arm its timer: %m", r->id);
+}
+
+static int on_shim_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+static int replica_connect(struct replica *r) {
+        replica_disconnect(r);
+        int fd = shim_connect(r->socket_path);
+        if (fd < 0)
+                return fd;
+        int k = sd_event_add_io(r->m->event, &r->shim_io, fd, EPOLLIN, on_shim_io, r);
+        if (k < 0) {
+                close(fd);
+                return k;
+        }
+        r->shim_fd = fd;
+        return 0;
+}
+
+static void kill_leftovers(struct replica *r) {
+        int k = cg_is_populated(r->m->cg, r->cg_path);
+        if (k > 0) {
+                log_debug("Replica %s: killing what is left in its cgroup.", r->id);
+                k = cg_kill_all(r->m->cg, r->cg_path, SIGKILL);
+                if (k < 0 && k != -ENOENT)
+                        log_warning_errno(k, "Replica %s: cannot kill leftovers in its cgroup: %m", r->id);
+        }
+}
+
+static struct cg_limits limits_of(const struct service *s) {
+        return (struct cg_limits) {
+                .memory_max = s->spec.resources.limits.memory,
+                .memory_low = s->spec.resources.requests.memory,
+                .cpu_limit_millis = s->spec.resources.limits.cpu,
+                .cpu_request_millis = s->spec.resources.requests.cpu,
+                .pids_max = s->spec.resources.limits.pids,
+        };
+}
+
+/* A new shim for this replica: cgroup, launch spec, berth-shim. */
+static int spawn_shim(struct replica *r, char **ret_error) {
+        struct manager *m = r->m;
+        struct cg_limits limits = limits_of(r->spec);
+        const char *missing = NULL;
+        _cleanup_free_ char *spec_path = NULL, *log_dir = NULL, *log_path = NULL, *status_path = NULL,
+                           *v2dir = NULL;
+        char **procs = NULL;
+        int k;
+
+        kill_leftovers(r);
+        k = cg_create(m->cg, r->cg_path, &limits, &missing);
+        if (k < 0) {
+                if (k == -EOPNOTSUPP)
+                        (void) asprintf(ret_error, "cgroup: the %s controller is not available on this host, so "
+                                                   "the manifest's limits cannot be applied",
+                                        missing ? missing : "needed");
+                else
+                        (void) asprintf(ret_error, "cgroup %s: %s", r->cg_path, strerror(-k));
+                return k;
+        }
+        (void) cg_oom_kill_count(m->cg, r->cg_path, &r->oom_base);
+
+        k = cg_procs_paths(m->cg, r->cg_path, 0, &procs);
+        if (k < 0) {
+                (void) asprintf(ret_error, "cgroup %s: %s", r->cg_path, strerror(-k));
+                return k;
+        }
+        if (cg_clone_into_is_complete(m->cg)) {
+                /* pure v2: the shim can clone3(CLONE_INTO_CGROUP) right into it */
+                _cleanup_free_ char *tmp = NULL;
+                size_t n = 0;
+                while (procs[n])
+                        n++;
+                if (n > 0 && (tmp = strdup(procs[n - 1]))) {
+                        char *slash = strrchr(tmp, '/');
+                        if (slash)
+                                *slash = 0;
+                        v2dir = TAKE_PTR(tmp);
+                }
+        }
+
+        if (asprintf(&spec_path, "%s/launch", r->dir) < 0 || asprintf(&log_dir, "%s/%s", m->logs_dir, r->svc->name) < 0 ||
+            asprintf(&log_path, "%s/%s.log", log_dir, r->id) < 0 || asprintf(&status_path, "%s/status", r->dir) < 0) {
+                cg_strv_free(procs);
+                return -ENOMEM;
+        }
+        (void) mkdir_p(log_dir, 0750);
+
+        struct launch_paths paths = {
+                .cgroup_procs = procs,
+                .cgroup_v2_dir = v2dir,
+                .log_path = log_path,
+                .status_path = status_path,
+                .socket_path = r->socket_path,
+        };
+        struct launch_spec spec;
+        k = launch_build(r->spec, r->index, &paths, &spec, ret_error);
+        cg_strv_free(procs);
+        if (k < 0)
+                return k;
+        k = launch_spec_write(&spec, spec_path);
+        launch_spec_done(&spec);
+        if (k < 0) {
+                (void) asprintf(ret_error, "cannot write %s: %s", spec_path, strerror(-k));
+                return k;
+        }
+
+        (void) unlink(r->socket_path); /* a stale socket of a dead shim */
+        pid_t shim_pid = 0, pid = 0;
+        k = shim_spawn(m->cfg.shim_path, spec_path, &shim_pid, &pid, ret_error);
+        if (k < 0)
+                return k;
+        r->shim_pid = shim_pid;
+        (void) proc_start_ticks(shim_pid, &r->shim_start_ticks);
+        r->run = 1;
+
+        k = replica_connect(r);
+        if (k < 0)
+                log_warning_errno(k, "Replica %s: cannot connect to its shim %s: %m; will learn its exit from %s.",
+                                  r->id, r->socket_path, status_path);
+        log_debug("Replica %s: shim %d started, mini-init pid %d.", r->id, (int) shim_pid, (int) pid);
+        return (int) pid;
+}
+
+/* Another run in the same shim (restart in place). */
+static int restart_in_shim(struct replica *r, char **ret_error) {
+        struct shim_msg req = shim_msg_request(SHIM_MSG_START), reply, exited;
+        kill_leftovers(r);
+        (void) cg_oom_kill_count(r->m->cg, r->cg_path, &r->oom_base);
+        int k = shim_call(r->shim_fd, &req, &reply, &exited, 5000);
+        if (k < 0) {
+                (void) asprintf(ret_error, "shim: START failed: %s%s%s", strerror(-k),
+                                reply.type == SHIM_MSG_ERROR ? ": " : "", reply.type == SHIM_MSG_ERROR ? reply.message : "");
+                return k;
+        }
+        r->run = reply.status.run;
+        return reply.status.pid;
+}
+
+static void do_spawn(struct replica *r) {
+        _cleanup_free_ char *error = NULL;
+        int pid;
+
+        if (r->shim_fd >= 0)
+                pid = restart_in_shim(r, &error);
+        else
+                pid = spawn_shim(r, &error);
+
+        struct sup_event ev = { .now = sup_now() };
+        if (pid > 0) {
+                ev.type = SUP_EVENT_STARTED;
+                ev.pid = pid;
+                log_info("Replica %s: started (pid %d, revision %llu).", r->id, pid, (unsigned long long) r->revision);
+        } else {
+                ev.type = SUP_EVENT_START_FAILED;
+                ev.message = error ? error : strerror(pid < 0 ? -pid : EIO);
+                log_error("Replica %s: cannot start: %s", r->id, ev.message);
+        }
+        replica_feed(r, &ev);
+}
+
+static void do_signal(struct replica *r, int signo) {
+        if (r->shim_fd >= 0) {
+                struct shim_msg req = shim_msg_request(SHIM_MSG_SIGNAL);
+                req.signo = signo;
+                int k = shim_send(r->shim_fd, &req);
+                if (k >= 0)
+                        return;
+                log_debug_errno(k, "Replica %s: cannot reach the shim: %m; signalling the cgroup instead.", r->id);
+        }
+        int k = cg_kill_all(r->m->cg, r->cg_path, signo);
+        if (k < 0 && k != -ENOENT)
+                log_warning_errno(k, "Replica %s: cannot send %s: %m", r->id, strsignal(signo));
+}
+
+/* ---- removal ---------------------------------------------------------- */
+
+static void remove_state_files(struct replica *r) {
+        static const char *const files[] = { "record.json", "launch", "status" };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/%s", r->dir, files[i]) >= 0)
+                        (void) unlink(p);
+        }
+        (void) rmdir(r->dir);
+        char *slash = strrchr(r->dir, '/');
+        if (slash) {
+                *slash = 0;
+                (void) rmdir(r->dir); /* the service's directory, once empty */
+                *slash = '/';
+        }
+}
+
+static void finish_remove(struct replica *r);
+
+static int on_cgroup_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        finish_remove(userdata);
+        return 0;
+}
+
+static int on_remove_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        finish_remove(userdata);
+        return 0;
+}
+
+/* The run is over; the cgroup must be empty before it can go. Waits on
+ * cgroup.events (v2, hybrid) or, on legacy v1 only, retries shortly. */
+static void finish_remove(struct replica *r) {
+        struct manager *m = r->m;
+        int k = cg_remove(m->cg, r->cg_path);
+        if (k == -EBUSY && now_monotonic_usec() < r->remove_deadline) {
+                (void) cg_kill_all(m->cg, r->cg_path, SIGKILL);
+                if (r->empty_watch && r->empty_watch_inotify)
+                        return; /* the next cgroup.events change calls us again */
+                if (!r->empty_watch) {
+                        _cleanup_free_ char *events = NULL;
+                        if (cg_events_path(m->cg, r->cg_path, &events) >= 0 &&
+                            sd_event_add_inotify(m->event, &r->empty_watch, events, IN_MODIFY, on_cgroup_event, r) >= 0) {
+                                r->empty_watch_inotify = true;
+                                /* it may have emptied before the watch existed */
+                                if (cg_is_populated(m->cg, r->cg_path) == 0)
+                                        finish_remove(r);
+                                return;
+                        }
+                        k = sd_event_add_time_relative(m->event, &r->empty_watch, CLOCK_MONOTONIC, REMOVE_RETRY_USEC,
+                                                       1000, on_remove_retry, r);
+                } else {
+                        k = sd_event_source_set_time_relative(r->empty_watch, REMOVE_RETRY_USEC);
+                        if (k >= 0)
+                                k = sd_event_source_set_enabled(r->empty_watch, SD_EVENT_ONESHOT);
+                }
+                if (k >= 0)
+                        return;
+                log_warning_errno(k, "Replica %s: cannot wait for its cgroup to empty: %m", r->id);
+        }
+        if (k < 0)
+                log_warning_errno(k, "Replica %s: cannot remove its cgroup %s: %m; it stays until the next start.",
+                                  r->id, r->cg_path);
+        remove_state_files(r);
+        log_info("Replica %s: removed.", r->id);
+        manager_replica_gone(m, r); /* frees r */
+}
+
+static void do_remove(struct replica *r) {
+        if (r->shim_fd >= 0) {
+                /* wait for the reply: closing with unread replies queued would
+                 * reset the connection and could lose the QUIT */
+                struct shim_msg req = shim_msg_request(SHIM_MSG_QUIT), reply, exited;
+                int k = shim_call(r->shim_fd, &req, &reply, &exited, 1000);
+                if (k < 0)
+                        log_warning_errno(k, "Replica %s: the shim did not confirm QUIT: %m", r->id);
+        }
+        replica_disconnect(r);
+        r->timer = sd_event_source_disable_unref(r->timer);
+        kill_leftovers(r);
+        r->remove_deadline = now_monotonic_usec() + REMOVE_GIVE_UP_USEC;
+        finish_remove(r);
+}
+
+/* Executes the supervisor's actions. Returns true when r is gone (freed). */
+static bool replica_apply(struct replica *r, const struct sup_actions *a) {
+        for (size_t i = 0; i < a->n; i++) {
+                const struct sup_action *act = &a->v[i];
+                switch (act->type) {
+                case SUP_ACTION_RECORD:
+                        replica_save(r);
+                        break;
+                case SUP_ACTION_ARM_TIMER:
+                        replica_arm_timer(r, act->at);
+                        break;
+                case SUP_ACTION_DISARM_TIMER:
+                        if (r->timer)
+                                (void) sd_event_source_set_enabled(r->timer, SD_EVENT_OFF);
+                        break;
+                case SUP_ACTION_SPAWN:
+                        do_spawn(r);
+                        break;
+                case SUP_ACTION_SIGNAL:
+                        do_signal(r, act->signo);
+                        break;
+                case SUP_ACTION_KILL: {
+                        int k = cg_kill_all(r->m->cg, r->cg_path, SIGKILL);
+                        if (k < 0 && k != -ENOENT)
+                                log_warning_errno(k, "Replica %s: cannot kill its cgroup: %m", r->id);
+                        break;
+                }
+                case SUP_ACTION_REMOVE:
+                        do_remove(r);
+                        return true;
+                default:
+                        break;
+                }
+        }
+        return false;
+}
+
+static bool replica_feed(struct replica *r, const struct sup_event *ev) {
+        struct sup_actions a;
+        enum replica_state before = r->rec.state;
+        int k = sup_step(&r->sup_cfg, &r->rec, ev, &a);
+        if (k < 0) {
+                log_error_errno(k, "Replica %s: supervisor refused event %s: %m", r->id,
+                                sup_event_type_to_string(ev->type));
+                return false;
+        }
+        if (r->rec.state != before)
+                log_debug("Replica %s: %s -> %s on %s.", r->id, replica_state_to_string(before),
+                          replica_state_to_string(r->rec.state), sup_event_type_to_string(ev->type));
+        if (r->rec.state == REPLICA_BACKOFF && before != REPLICA_BACKOFF)
+                log_info("Replica %s: restarting in %.1fs (restart %llu).", r->id,
+                         r->rec.next_start_at.mono > ev->now.mono
+                                 ? (double) (r->rec.next_start_at.mono - ev->now.mono) / 1e6
+                                 : 0.0,
+                         (unsigned long long) r->rec.restart_count + 1);
+        return replica_apply(r, &a);
+}
+
+void replica_start(struct replica *r) {
+        struct sup_event ev = { .type = SUP_EVENT_START, .now = sup_now() };
+        replica_feed(r, &ev);
+}
+
+void replica_stop(struct replica *r) {
+        r->stop_requested = true;
+        struct sup_event ev = { .type = SUP_EVENT_STOP, .now = sup_now(), .grace_ms = r->sup_cfg.grace_ms };
+        log_info("Replica %s: stopping.", r->id);
+        replica_feed(r, &ev);
+}
+
+/* ---- the shim's messages ---------------------------------------------- */
+
+static bool oom_since_start(struct replica *r) {
+        uint64_t n = 0;
+        return cg_oom_kill_count(r->m->cg, r->cg_path, &n) >= 0 && n > r->oom_base;
+}
+
+/* A run ended: feed the supervisor, then acknowledge so the shim forgets it. */
+static bool handle_exit(struct replica *r, const struct shim_status *st) {
+        struct sup_event ev = {
+                .type = SUP_EVENT_EXITED,
+                .now = sup_now(),
+                .exit_code = st->exit_signal ? -1 : st->exit_code,
+                .exit_signal = st->exit_signal,
+                .oom_killed = oom_since_start(r),
+                .exec_failed = st->exec_error[0] != 0,
+                .message = st->exec_error[0] ? st->exec_error : NULL,
+        };
+        if (ev.exec_failed)
+                log_error("Replica %s: %s", r->id, st->exec_error);
+        else if (st->exit_signal)
+                log_info("Replica %s: killed by %s%s.", r->id, strsignal(st->exit_signal),
+                         ev.oom_killed ? " (OOM killer)" : "");
+        else
+                log_info("Replica %s: exited with status %d%s.", r->id, st->exit_code,
+                         ev.oom_killed ? " (the OOM killer acted in its cgroup)" : "");
+        if (r->shim_fd >= 0) {
+                struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
+                ack.run = st->run;
+                (void) shim_send(r->shim_fd, &ack);
+        }
+        kill_leftovers(r); /* daemonized children of a run that is over */
+        return replica_feed(r, &ev);
+}
+
+/* The shim is gone (it crashed or was killed): learn the run's end from
+ * the status file it wrote, or call the run lost. */
+static bool handle_shim_lost(struct replica *r) {
+        _cleanup_free_ char *status_path = NULL;
+        struct shim_status st = {};
+        replica_disconnect(r);
+        r->shim_pid = 0;
+        if (r->rec.state != REPLICA_STARTING && r->rec.state != REPLICA_RUNNING && r->rec.state != REPLICA_STOPPING &&
+            r->rec.state != REPLICA_KILLING)
+                return false;
+        log_warning("Replica %s: its shim is gone.", r->id);
+        kill_leftovers(r);
+        if (asprintf(&status_path, "%s/status", r->dir) >= 0 && shim_status_read(status_path, &st) >= 0 &&
+            st.state == SHIM_RUN_EXITED && st.run == r->run)
+                return handle_exit(r, &st);
+        struct sup_event ev = { .type = SUP_EVENT_EXITED, .now = sup_now(), .exit_code = -1,
+                                .message = "the shim died; the run's status is lost" };
+        return replica_feed(r, &ev);
+}
+
+static int on_shim_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct replica *r = userdata;
+        for (;;) {
+                struct shim_msg msg;
+                int k = shim_recv(fd, &msg);
+                if (k == -EAGAIN)
+                        return 0;
+                if (k == -EBADMSG) {
+                        log_warning("Replica %s: malformed message from the shim, ignoring.", r->id);
+                        continue;
+                }
+                if (k < 0) {
+                        handle_shim_lost(r);
+                        return 0;
+                }
+                switch (msg.type) {
+                case SHIM_MSG_HELLO:
+                case SHIM_MSG_STATUS:
+                case SHIM_MSG_EXITED:
+                        if (msg.status.state == SHIM_RUN_EXITED && !msg.status.acked && msg.status.run == r->run &&
+                            r->rec.pid != 0) {
+                                if (handle_exit(r, &msg.status))
+                                        return 0; /* r is gone */
+                        }
+                        break;
+                case SHIM_MSG_ERROR:
+                        log_warning("Replica %s: shim: %s", r->id, msg.message);
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+/* ---- live restore ----------------------------------------------------- */
+
+static uint64_t json_u64(struct json_object *o, const char *key) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) ? (uint64_t) json_object_get_int64(v) : 0;
+}
+
+static struct sup_time json_time(struct json_object *o, const char *key) {
+        struct json_object *v;
+        if (!json_object_object_get_ex(o, key, &v))
+                return (struct sup_time) {};
+        return (struct sup_time) { .mono = json_u64(v, "mono"), .real = json_u64(v, "real") };
+}
+
+static const char *json_str(struct json_object *o, const char *key) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v)
+                       : NULL;
+}
+
+/* A replica whose record cannot be used: stop whatever runs for it. */
+static void restore_discard(struct manager *m, const char *name, unsigned index) {
+        _cleanup_free_ char *cg_path = NULL, *sock = NULL;
+        if (cg_replica_path(name, index, &cg_path) >= 0 && cg_is_populated(m->cg, cg_path) > 0)
+                (void) cg_kill_all(m->cg, cg_path, SIGKILL);
+        if (asprintf(&sock, "%s/%s.%u.sock", m->shims_dir, name, index) >= 0) {
+                int fd = shim_connect(sock);
+                if (fd >= 0) {
+                        struct shim_msg q = shim_msg_request(SHIM_MSG_QUIT);
+                        (void) shim_send(fd, &q);
+                        close(fd);
+                }
+        }
+        if (cg_path)
+                (void) cg_remove(m->cg, cg_path);
+}
+
+static struct service_state *restore_service_state(struct manager *m, const char *name) {
+        struct service_state *s = manager_find_service(m, name);
+        if (s)
+                return s;
+        if (manager_restore_service(m, name, 0, NULL, NULL) < 0)
+                return NULL;
+        return manager_find_service(m, name);
+}
+
+static int restore_one(struct manager *m, const char *name, unsigned index, const char *dir) {
+        _cleanup_free_ char *path = NULL, *status_path = NULL;
+        struct json_object *o = NULL, *spec_json, *e;
+        struct service_list specs = {};
+        struct diag_list d = {};
+        int k;
+
+        if (asprintf(&path, "%s/record.json", dir) < 0 || asprintf(&status_path, "%s/status", dir) < 0)
+                return -ENOMEM;
+        k = state_read_json(path, &o);
+        if (k == -ENOENT) {
+                /* created but never recorded: nothing can run for it */
+                restore_discard(m, name, index);
+                (void) rmdir(dir);
+                return 0;
+        }
+        if (k < 0 || !json_object_object_get_ex(o, "spec", &spec_json)) {
+                json_object_put(o);
+                state_quarantine(path, "unreadable replica record");
+                restore_discard(m, name, index);
+                return 0;
+        }
+        const char *text = json_object_to_json_string_ext(spec_json, BERTH_JSON_PLAIN);
+        if (manifest_parse_buffer(text, strlen(text), path, MANIFEST_CANONICAL, &specs, &d) < 0 || specs.n != 1) {
+                diag_list_done(&d);
+                service_list_done(&specs);
+                json_object_put(o);
+                state_quarantine(path, "the replica's spec does not parse");
+                restore_discard(m, name, index);
+                return 0;
+        }
+
+        struct service_state *s = restore_service_state(m, name);
+        struct replica *r = NULL;
+        if (!s || replica_alloc(s, index, specs.v[0], json_u64(o, "revision"), &r) < 0) {
+                service_list_done(&specs);
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        service_list_done(&specs);
+
+        /* the record as saved */
+        const char *state = json_str(o, "state");
+        int st = state ? replica_state_from_string(state) : -EINVAL;
+        r->rec.state = st >= 0 ? (enum replica_state) st : REPLICA_STOPPED;
+        r->rec.since = json_time(o, "since");
+        r->rec.restart_count = json_u64(o, "restart_count");
+        r->rec.streak = (uint32_t) json_u64(o, "streak");
+        r->rec.next_start_at = json_time(o, "next_start_at");
+        r->rec.timer_at = json_u64(o, "timer_at");
+        r->rec.after_stop = (enum sup_after_stop) json_u64(o, "after_stop");
+        r->rec.pid = (pid_t) json_u64(o, "pid");
+        r->rec.run_started = json_time(o, "run_started");
+        if (json_object_object_get_ex(o, "last_exit", &e)) {
+                const char *reason = json_str(e, "reason");
+                int rs = reason ? sup_reason_from_string(reason) : -EINVAL;
+                r->rec.last_exit.reason = rs >= 0 ? (enum sup_reason) rs : SUP_REASON_NONE;
+                r->rec.last_exit.exit_code = (int) json_u64(e, "code");
+                r->rec.last_exit.exit_signal = (int) json_u64(e, "signal");
+                r->rec.last_exit.at = json_u64(e, "at");
+                const char *msg = json_str(e, "message");
+                snprintf(r->rec.last_exit.message, sizeof r->rec.last_exit.message, "%s", msg ? msg : "");
+        }
+        struct json_object *sr;
+        r->stop_requested = json_object_object_get_ex(o, "stop_requested", &sr) && json_object_get_boolean(sr);
+        r->shim_pid = (pid_t) json_u64(o, "shim_pid");
+        r->shim_start_ticks = json_u64(o, "shim_start_ticks");
+        r->run = json_u64(o, "run");
+        r->oom_base = json_u64(o, "oom_base");
+        json_object_put(o);
+
+        /* attach before acting: actions may reconcile */
+        struct replica **v = realloc(s->replicas, (s->n_replicas + 1) * sizeof *v);
+        if (!v) {
+                replica_free(r);
+                return -ENOMEM;
+        }
+        s->replicas = v;
+        v[s->n_replicas++] = r;
+        if (s->revision < r->revision)
+                s->revision = r->revision;
+
+        /* what is out there: the shim (it answers on its socket with its
+         * status), or the status file it wrote before going away */
+        struct sup_found found = { .kind = SUP_FOUND_GONE };
+        struct shim_status status = {};
+        if (replica_connect(r) >= 0) {
+                struct shim_msg hello;
+                if (shim_recv_timeout(r->shim_fd, &hello, 1000) >= 0 && hello.type == SHIM_MSG_HELLO) {
+                        status = hello.status;
+                        r->run = status.run;
+                        if (status.shim_pid != r->shim_pid) {
+                                r->shim_pid = status.shim_pid;
+                                (void) proc_start_ticks(r->shim_pid, &r->shim_start_ticks);
+                        }
+                } else
+                        replica_disconnect(r);
+        }
+        if (r->shim_fd < 0) {
+                r->shim_pid = 0;
+                if (shim_status_read(status_path, &status) < 0 || status.run != r->run)
+                        status = (struct shim_status) {};
+        }
+        if (status.state == SHIM_RUN_RUNNING && r->shim_fd >= 0)
+                found = (struct sup_found) { .kind = SUP_FOUND_RUNNING, .pid = status.pid };
+        else if (status.state == SHIM_RUN_EXITED && !status.acked) {
+                found = (struct sup_found) {
+                        .kind = SUP_FOUND_EXITED,
+                        .pid = status.pid,
+                        .exit_code = status.exit_signal ? -1 : status.exit_code,
+                        .exit_signal = status.exit_signal,
+                        .oom_killed = oom_since_start(r),
+                        .exec_failed = status.exec_error[0] != 0,
+                        .message = status.exec_error[0] ? status.exec_error : NULL,
+                };
+                if (r->shim_fd >= 0) {
+                        struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
+                        ack.run = status.run;
+                        (void) shim_send(r->shim_fd, &ack);
+                }
+                kill_leftovers(r);
+        } else if (status.state == SHIM_RUN_EXITED) {
+                /* acked before berthd died: the record already knows */
+                found.kind = SUP_FOUND_GONE;
+        }
+        if (found.kind == SUP_FOUND_GONE)
+                kill_leftovers(r); /* a cgroup with no shim: nobody watches it */
+
+        log_info("Replica %s: %s (record: %s).", r->id,
+                 found.kind == SUP_FOUND_RUNNING  ? "re-adopted, still running"
+                 : found.kind == SUP_FOUND_EXITED ? "exited while berthd was away"
+                                                  : "no shim found",
+                 replica_state_to_string(r->rec.state));
+
+        struct sup_actions a;
+        k = sup_restore(&r->sup_cfg, &r->rec, &found, sup_now(), &a);
+        if (k < 0) {
+                log_error_errno(k, "Replica %s: cannot restore its record: %m; replacing it.", r->id);
+                kill_leftovers(r);
+                r->rec.state = REPLICA_STOPPED;
+                struct sup_event ev = { .type = SUP_EVENT_STOP, .now = sup_now() };
+                replica_feed(r, &ev);
+                return 0;
+        }
+        replica_save(r);
+        replica_apply(r, &a);
+        return 0;
+}
+
+static bool is_number(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (*s < '0' || *s > '9')
+                        return false;
+        return true;
+}
+
+int replica_restore_all(struct manager *m) {
+        int k = state_load_services(m);
+        if (k < 0)
+                return log_error_errno(k, "Cannot load the saved services from %s/services: %m", m->cfg.state_dir);
+
+        DIR *d = opendir(m->replicas_dir);
+        if (!d)
+                return errno == ENOENT ? 0 : log_error_errno(errno, "Cannot read %s: %m", m->replicas_dir);
+        for (struct dirent *sd; (sd = readdir(d));) {
+                if (sd->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *sdir = NULL;
+                if (asprintf(&sdir, "%s/%s", m->replicas_dir, sd->d_name) < 0)
+                        break;
+                DIR *dd = opendir(sdir);
+                if (!dd)
+                        continue;
+                for (struct dirent *id; (id = readdir(dd));) {
+                        if (!is_number(id->d_name))
+                                continue;
+                        _cleanup_free_ char *rdir = NULL;
+                        if (asprintf(&rdir, "%s/%s", sdir, id->d_name) < 0)
+                                break;
+                        k = restore_one(m, sd->d_name, (unsigned) strtoul(id->d_name, NULL, 10), rdir);
+                        if (k < 0)
+                                log_error_errno(k, "Cannot restore replica %s/%s: %m", sd->d_name, id->d_name);
+                }
+                closedir(dd);
+                (void) rmdir(sdir); /* empty */
+        }
+        closedir(d);
+
+        /* cgroups that no replica owns: a crash between creating and recording */
+        char **list = NULL;
+        if (cg_list(m->cg, &list) >= 0) {
+                for (char **p = list; *p; p++) {
+                        const char *slash = strrchr(*p, '/');
+                        if (!slash || !is_number(slash + 1) || strncmp(*p, "services/", 9) != 0)
+                                continue;
+                        _cleanup_free_ char *svc = strndup(*p + 9, (size_t) (slash - (*p + 9)));
+                        if (!svc)
+                                break;
+                        struct service_state *s = manager_find_service(m, svc);
+                        unsigned idx = (unsigned) strtoul(slash + 1, NULL, 10);
+                        bool owned = false;
+                        for (size_t i = 0; s && i < s->n_replicas; i++)
+                                owned |= replica_index(s->replicas[i]) == idx;
+                        if (!owned) {
+                                log_info("cgroup %s belongs to no replica: cleaning it up.", *p);
+                                restore_discard(m, svc, idx);
+                        }
+                }
+                cg_strv_free(list);
+        }
+        return 0;
+}

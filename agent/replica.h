@@ -1,0 +1,38 @@
+/* replica.h: one replica of a service, at run time: its supervisor record,
+ * its shim, its cgroup, its timer. The reconciler (manager.c) creates
+ * replicas and tells them to start or stop; a replica executes what its
+ * supervisor (supervisor.c, pure) decides, feeds it what the shim and the
+ * cgroup report, and persists its record in STATE/replicas/<svc>/<idx>/.
+ *
+ * A replica outlives berthd: freeing one (berthd exiting) closes berthd's
+ * handles only; the shim keeps the service running, and the next berthd
+ * re-adopts it with replica_restore_all(). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "manager.h"
+#include "supervisor.h"
+
+int replica_new(struct service_state *s, unsigned index, const struct service *spec, uint64_t revision,
+                struct replica **ret);
+/* Releases berthd's handles and memory; never touches the service. */
+void replica_free(struct replica *r);
+
+void replica_start(struct replica *r);
+/* Stop for good (scale-down, removal, replacement, shutdown): stop signal,
+ * grace period, kill, then the replica removes itself (manager_replica_gone). */
+void replica_stop(struct replica *r);
+
+bool replica_stop_requested(const struct replica *r);
+unsigned replica_index(const struct replica *r);
+uint64_t replica_revision(const struct replica *r);
+const char *replica_id(const struct replica *r);
+struct service_state *replica_service(const struct replica *r);
+const struct sup_record *replica_record(const struct replica *r);
+
+/* At start: load the saved desired state and every replica record, find
+ * each replica's shim, and re-adopt or clean up. Also removes replica
+ * cgroups nobody owns. */
+int replica_restore_all(struct manager *m);

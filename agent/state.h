@@ -1,0 +1,23 @@
+/* state.h: berthd's state directory (--state-dir), the part of it that is
+ * not per replica: the desired state berthd has accepted, per service
+ *     STATE/services/<name>.json  {"name", "revision", "source", "service": <canonical JSON>}
+ * Written atomically (temp, fsync, rename, fsync dir) on every change; read
+ * back at start so a restarted berthd knows revisions and does not restart
+ * replicas whose spec did not change. A corrupt file is reported, moved
+ * aside (<name>.json.corrupt) and skipped: never a crash. */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "manager.h"
+
+int state_save_service(struct manager *m, const struct service_state *s);
+int state_remove_service(struct manager *m, const char *name);
+/* Loads every saved service into m (desired state, revision, source). */
+int state_load_services(struct manager *m);
+
+/* Reads a JSON object from a file (size-capped, strict). -EBADMSG when corrupt. */
+int state_read_json(const char *path, struct json_object **ret);
+int state_write_json(const char *path, struct json_object *o);
+/* Renames a corrupt file to PATH.corrupt and logs it. */
+void state_quarantine(const char *path, const char *why);
