@@ -2,7 +2,9 @@
  * source; replicas themselves live in replica.c. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +278,22 @@ static void reconcile_service(struct manager *m, struct service_state *s) {
         }
 }
 
+/* A removed service's logs go with it (as `docker rm` does). */
+static void remove_service_logs(struct manager *m, const char *name) {
+        _cleanup_free_ char *dir = NULL;
+        if (asprintf(&dir, "%s/%s", m->logs_dir, name) < 0)
+                return;
+        DIR *d = opendir(dir);
+        if (!d)
+                return;
+        for (struct dirent *de; (de = readdir(d));)
+                if (de->d_name[0] != '.')
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+        if (rmdir(dir) < 0 && errno != ENOENT)
+                log_debug_errno(errno, "Cannot remove %s: %m", dir);
+}
+
 void manager_reconcile(struct manager *m) {
         for (size_t i = 0; i < m->n_services; i++)
                 reconcile_service(m, m->services[i]);
@@ -286,6 +304,7 @@ void manager_reconcile(struct manager *m) {
                 if (!s->desired && s->n_replicas == 0) {
                         log_info("Service %s: removed, nothing left.", s->name);
                         (void) state_remove_service(m, s->name);
+                        remove_service_logs(m, s->name);
                         service_state_free(m, s);
                 } else
                         i++;

@@ -55,6 +55,7 @@ struct replica {
         sd_event_source *shim_io;
         uint64_t run;       /* the shim's run number of the current run */
         uint64_t oom_base;  /* the cgroup's oom_kill count when the run started */
+        uint64_t spawned_at; /* realtime µs of the last SPAWN: start latency = service exec - this */
 
         sd_event_source *timer;
         sd_event_source *empty_watch; /* removal: waiting for the cgroup to empty */
@@ -146,6 +147,7 @@ static void replica_save(struct replica *r) {
         json_object_object_add(o, "shim_pid", json_object_new_int64(r->shim_pid));
         json_object_object_add(o, "shim_start_ticks", json_object_new_int64((int64_t) r->shim_start_ticks));
         json_object_object_add(o, "run", json_object_new_int64((int64_t) r->run));
+        json_object_object_add(o, "spawned_at", json_object_new_int64((int64_t) r->spawned_at));
         json_object_object_add(o, "oom_base", json_object_new_int64((int64_t) r->oom_base));
         json_object_object_add(o, "cgroup", json_object_new_string(r->cg_path));
         json_object_object_add(o, "state", json_object_new_string(replica_state_to_string(r->rec.state)));
@@ -397,6 +399,7 @@ static void do_spawn(struct replica *r) {
         _cleanup_free_ char *error = NULL;
         int pid;
 
+        r->spawned_at = now_realtime_usec();
         if (r->shim_fd >= 0)
                 pid = restart_in_shim(r, &error);
         else
