@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "manifest-dir.h"
+#include "model-json.h"
 #include "replica.h"
 #include "state.h"
 #include "util.h"
@@ -89,12 +91,19 @@ static int service_set_desired(struct manager *m, struct service *svc, const cha
                 service_free(svc);
                 return 0;
         }
+        bool created = !s->desired;
         if (!s->desired || !service_spec_same_revision(s->desired, svc)) {
                 s->revision++;
                 log_info("Service %s: revision %llu from %s (%lld replicas).", s->name,
                          (unsigned long long) s->revision, source, (long long) svc->spec.replicas);
-        } else
+                events_emit(m->events, created ? "ServiceCreated" : "ServiceUpdated", s->name, -1, NULL,
+                            "revision %llu from %s, %lld replicas", (unsigned long long) s->revision, source,
+                            (long long) svc->spec.replicas);
+        } else {
                 log_info("Service %s: scaled to %lld replicas (%s).", s->name, (long long) svc->spec.replicas, source);
+                events_emit(m->events, "ServiceScaled", s->name, -1, NULL, "scaled from %lld to %lld replicas",
+                            (long long) s->desired->spec.replicas, (long long) svc->spec.replicas);
+        }
         service_free(s->desired);
         s->desired = svc;
         free(s->source);
@@ -133,7 +142,9 @@ static bool from_manifests_dir(const struct manager *m, const struct service_sta
 static void service_unset_desired(struct manager *m, struct service_state *s) {
         if (!s->desired)
                 return;
-        log_info("Service %s: removed (%s is gone or no longer defines it).", s->name, s->source ? s->source : "?");
+        log_info("Service %s: removed (%s).", s->name,
+                 s->source && streq(s->source, "api") ? "deleted through the API" : "its manifest is gone or no longer defines it");
+        events_emit(m->events, "ServiceDeleted", s->name, -1, NULL, "deleted");
         s->desired = service_free(s->desired);
         int k = state_save_service(m, s);
         if (k < 0)
@@ -237,7 +248,7 @@ static struct replica *service_find_replica(struct service_state *s, unsigned in
 }
 
 static void reconcile_service(struct manager *m, struct service_state *s) {
-        unsigned want = s->desired && !m->exiting ? (unsigned) s->desired->spec.replicas : 0;
+        unsigned want = s->desired && !m->exiting && !s->stopped ? (unsigned) s->desired->spec.replicas : 0;
         bool replacing = false;
 
         /* 1. stop what should not run: removed service, scale-down, shutdown */
@@ -374,6 +385,12 @@ int manager_new(const struct manager_config *cfg, struct manager **ret) {
         if (!m)
                 return log_error_errno(ENOMEM, "Out of memory.");
         m->cfg = *cfg;
+        m->started_at = now_realtime_usec();
+        m->events = events_new();
+        if (!m->events) {
+                free(m);
+                return log_error_errno(ENOMEM, "Out of memory.");
+        }
 
         if (asprintf(&m->replicas_dir, "%s/replicas", cfg->state_dir) < 0 ||
             asprintf(&m->logs_dir, "%s/logs", cfg->state_dir) < 0 || asprintf(&m->shims_dir, "%s/shims", cfg->run_dir) < 0) {
@@ -444,6 +461,8 @@ int manager_run(struct manager *m) {
         (void) sd_notifyf(false, "READY=1\nSTATUS=%zu service(s), %zu replica(s)", m->n_services,
                           manager_count_replicas(m));
         log_info("berthd %s ready: manifests %s, state %s.", BERTH_VERSION, m->cfg.manifests_dir, m->cfg.state_dir);
+        events_emit(m->events, "AgentStarted", NULL, -1, NULL, "berthd %s started with %zu service(s), %zu replica(s)",
+                    BERTH_VERSION, m->n_services, manager_count_replicas(m));
 
         r = sd_event_loop(m->event);
         if (r < 0)
@@ -465,9 +484,276 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_unref(m->sighup_event);
         sd_event_unref(m->event);
         cg_free(m->cg);
+        events_free(m->events);
         free(m->replicas_dir);
         free(m->logs_dir);
         free(m->shims_dir);
         free(m);
         return NULL;
+}
+
+/* ---- the control API's view ------------------------------------------- */
+
+struct events *manager_events(struct manager *m) {
+        return m->events;
+}
+
+static int api_fail(struct api_error *err, int status, const char *code, int error, const char *fmt, ...)
+        _printf_(5, 6);
+static int api_fail(struct api_error *err, int status, const char *code, int error, const char *fmt, ...) {
+        va_list ap;
+        err->status = status;
+        err->code = code;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+        return -error;
+}
+
+static int not_found(struct api_error *err, const char *name) {
+        return api_fail(err, 404, "NotFound", ENOENT, "service \"%s\" not found", name);
+}
+
+static int owned_by_dir(struct manager *m, const struct service_state *s, const char *what, struct api_error *err) {
+        return api_fail(err, 409, "Conflict", EBUSY,
+                        "service \"%s\" is defined by %s in the manifests directory: %s that file instead", s->name,
+                        s->source, what);
+}
+
+static struct service_state *find_live(struct manager *m, const char *name) {
+        struct service_state *s = manager_find_service(m, name);
+        return s && s->desired ? s : NULL;
+}
+
+static struct json_object *service_state_json(struct manager *m, const struct service_state *s) {
+        struct json_object *o = json_object_new_object(), *rep = json_object_new_object();
+        size_t running = 0;
+        for (size_t i = 0; i < s->n_replicas; i++)
+                running += replica_record(s->replicas[i])->state == REPLICA_RUNNING;
+        json_object_object_add(o, "name", json_object_new_string(s->name));
+        json_object_object_add(o, "revision", json_object_new_int64((int64_t) s->revision));
+        json_object_object_add(o, "source", s->source ? json_object_new_string(s->source) : NULL);
+        json_object_object_add(o, "owner", json_object_new_string(from_manifests_dir(m, s) ? "manifests" : "api"));
+        json_object_object_add(o, "stopped", json_object_new_boolean(s->stopped));
+        json_object_object_add(o, "spec", s->desired ? service_to_json(s->desired) : NULL);
+        json_object_object_add(rep, "desired",
+                               json_object_new_int64(s->desired && !s->stopped ? s->desired->spec.replicas : 0));
+        json_object_object_add(rep, "running", json_object_new_int64((int64_t) running));
+        json_object_object_add(rep, "total", json_object_new_int64((int64_t) s->n_replicas));
+        json_object_object_add(o, "replicas", rep);
+        return o;
+}
+
+int manager_deploy(struct manager *m, struct service_list *services, bool dry_run, struct json_object **ret,
+                   struct api_error *err) {
+        /* all or nothing: check every service before changing any */
+        for (size_t i = 0; i < services->n; i++) {
+                struct service_state *s = find_live(m, services->v[i]->metadata.name);
+                if (s && from_manifests_dir(m, s))
+                        return owned_by_dir(m, s, "edit", err);
+        }
+
+        struct json_object *o = json_object_new_object(), *changes = json_object_new_array();
+        json_object_object_add(o, "dryRun", json_object_new_boolean(dry_run));
+        for (size_t i = 0; i < services->n; i++) {
+                struct service *svc = services->v[i];
+                struct service_state *s = find_live(m, svc->metadata.name);
+                const char *action;
+                uint64_t revision = s ? s->revision : 0;
+                if (!s) {
+                        action = "created";
+                        struct service_state *old = manager_find_service(m, svc->metadata.name);
+                        revision = (old ? old->revision : 0) + 1;
+                } else if (service_equal(s->desired, svc))
+                        action = "unchanged";
+                else if (service_spec_same_revision(s->desired, svc))
+                        action = "scaled";
+                else {
+                        action = "updated";
+                        revision++;
+                }
+                struct json_object *c = json_object_new_object();
+                json_object_object_add(c, "service", json_object_new_string(svc->metadata.name));
+                json_object_object_add(c, "action", json_object_new_string(action));
+                json_object_object_add(c, "revision", json_object_new_int64((int64_t) revision));
+                json_object_object_add(c, "replicas", json_object_new_int64(svc->spec.replicas));
+                json_object_array_add(changes, c);
+        }
+        json_object_object_add(o, "changes", changes);
+
+        if (!dry_run)
+                for (size_t i = 0; i < services->n; i++)
+                        (void) service_set_desired(m, TAKE_PTR(services->v[i]), "api");
+        service_list_done(services);
+        *ret = o;
+        return 0;
+}
+
+int manager_scale(struct manager *m, const char *name, int64_t replicas, struct json_object **ret,
+                  struct api_error *err) {
+        struct service_state *s = find_live(m, name);
+        if (!s)
+                return not_found(err, name);
+        if (replicas < 0 || replicas > 10000)
+                return api_fail(err, 400, "BadRequest", EINVAL, "replicas must be between 0 and 10000, not %lld",
+                                (long long) replicas);
+        if (from_manifests_dir(m, s))
+                return owned_by_dir(m, s, "change replicas: in", err);
+        struct service *copy = service_copy(s->desired);
+        if (!copy)
+                return api_fail(err, 500, "Internal", ENOMEM, "out of memory");
+        copy->spec.replicas = replicas;
+        (void) service_set_desired(m, copy, s->source ? s->source : "api");
+        *ret = service_state_json(m, s);
+        return 0;
+}
+
+static void save_or_warn(struct manager *m, struct service_state *s) {
+        int k = state_save_service(m, s);
+        if (k < 0)
+                log_warning_errno(k, "Cannot save service %s in %s: %m; continuing.", s->name, m->cfg.state_dir);
+}
+
+int manager_service_stop(struct manager *m, const char *name, struct json_object **ret, struct api_error *err) {
+        struct service_state *s = find_live(m, name);
+        if (!s)
+                return not_found(err, name);
+        if (!s->stopped) {
+                s->stopped = true;
+                save_or_warn(m, s);
+                log_info("Service %s: stopped on request.", s->name);
+                events_emit(m->events, "ServiceStopped", s->name, -1, NULL, "stopped on request");
+                manager_schedule_reconcile(m);
+        }
+        *ret = service_state_json(m, s);
+        return 0;
+}
+
+int manager_service_start(struct manager *m, const char *name, struct json_object **ret, struct api_error *err) {
+        struct service_state *s = find_live(m, name);
+        if (!s)
+                return not_found(err, name);
+        if (s->stopped) {
+                s->stopped = false;
+                save_or_warn(m, s);
+                log_info("Service %s: started on request.", s->name);
+                events_emit(m->events, "ServiceStarted", s->name, -1, NULL, "started on request");
+                manager_schedule_reconcile(m);
+        }
+        *ret = service_state_json(m, s);
+        return 0;
+}
+
+int manager_service_restart(struct manager *m, const char *name, struct json_object **ret, struct api_error *err) {
+        struct service_state *s = find_live(m, name);
+        if (!s)
+                return not_found(err, name);
+        /* a new revision of the same spec: the replicas are replaced one at a time */
+        s->revision++;
+        save_or_warn(m, s);
+        log_info("Service %s: restart requested (revision %llu).", s->name, (unsigned long long) s->revision);
+        events_emit(m->events, "ServiceRestarted", s->name, -1, NULL, "restart requested: revision %llu",
+                    (unsigned long long) s->revision);
+        manager_schedule_reconcile(m);
+        *ret = service_state_json(m, s);
+        return 0;
+}
+
+int manager_delete(struct manager *m, const char *name, struct json_object **ret, struct api_error *err) {
+        struct service_state *s = find_live(m, name);
+        if (!s)
+                return not_found(err, name);
+        if (from_manifests_dir(m, s))
+                return owned_by_dir(m, s, "remove", err);
+        service_unset_desired(m, s);
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "deleted", json_object_new_string(name));
+        *ret = o;
+        return 0;
+}
+
+struct json_object *manager_info_json(struct manager *m) {
+        struct json_object *o = json_object_new_object();
+        char when[64];
+        json_object_object_add(o, "version", json_object_new_string(BERTH_VERSION));
+        json_object_object_add(o, "pid", json_object_new_int((int) getpid()));
+        json_object_object_add(o, "startedAt", json_object_new_string(format_rfc3339(m->started_at, when, sizeof when)));
+        json_object_object_add(o, "cgroupMode", json_object_new_string(cg_mode_to_string(cg_get_mode(m->cg))));
+        json_object_object_add(o, "manifestsDir", json_object_new_string(m->cfg.manifests_dir));
+        json_object_object_add(o, "stateDir", json_object_new_string(m->cfg.state_dir));
+        size_t live = 0;
+        for (size_t i = 0; i < m->n_services; i++)
+                live += m->services[i]->desired != NULL;
+        json_object_object_add(o, "services", json_object_new_int64((int64_t) live));
+        json_object_object_add(o, "replicas", json_object_new_int64((int64_t) manager_count_replicas(m)));
+        return o;
+}
+
+static int compare_services(const void *a, const void *b) {
+        return strcmp((*(struct service_state *const *) a)->name, (*(struct service_state *const *) b)->name);
+}
+
+static int compare_replicas(const void *a, const void *b) {
+        unsigned x = replica_index(*(struct replica *const *) a), y = replica_index(*(struct replica *const *) b);
+        return x < y ? -1 : x > y;
+}
+
+/* Services sorted by name (a copy of the pointers: the API's order is stable). */
+static struct service_state **sorted_services(struct manager *m) {
+        struct service_state **v = calloc(m->n_services + 1, sizeof *v);
+        if (!v)
+                return NULL;
+        memcpy(v, m->services, m->n_services * sizeof *v);
+        qsort(v, m->n_services, sizeof *v, compare_services);
+        return v;
+}
+
+struct json_object *manager_services_json(struct manager *m) {
+        struct json_object *a = json_object_new_array();
+        _cleanup_free_ struct service_state **v = sorted_services(m);
+        for (size_t i = 0; v && i < m->n_services; i++)
+                if (v[i]->desired)
+                        json_object_array_add(a, service_state_json(m, v[i]));
+        return a;
+}
+
+int manager_service_json(struct manager *m, const char *name, struct json_object **ret, struct api_error *err) {
+        struct service_state *s = find_live(m, name);
+        if (!s)
+                return not_found(err, name);
+        *ret = service_state_json(m, s);
+        return 0;
+}
+
+int manager_replicas_json(struct manager *m, const char *service, struct json_object **ret, struct api_error *err) {
+        if (service && !manager_find_service(m, service))
+                return not_found(err, service);
+        struct json_object *a = json_object_new_array();
+        _cleanup_free_ struct service_state **v = sorted_services(m);
+        for (size_t i = 0; v && i < m->n_services; i++) {
+                struct service_state *s = v[i];
+                if (service && !streq(s->name, service))
+                        continue;
+                _cleanup_free_ struct replica **rs = calloc(s->n_replicas + 1, sizeof *rs);
+                if (!rs)
+                        break;
+                memcpy(rs, s->replicas, s->n_replicas * sizeof *rs);
+                qsort(rs, s->n_replicas, sizeof *rs, compare_replicas);
+                for (size_t k = 0; k < s->n_replicas; k++)
+                        json_object_array_add(a, replica_to_json(rs[k]));
+        }
+        *ret = a;
+        return 0;
+}
+
+void manager_shutdown(struct manager *m, bool stop_services) {
+        events_emit(m->events, "AgentStopping", NULL, -1, NULL, "shutdown requested%s",
+                    stop_services ? ": stopping every replica first" : "; services keep running");
+        if (!stop_services) {
+                sd_event_exit(m->event, 0);
+                return;
+        }
+        (void) sd_notify(false, "STOPPING=1");
+        m->exiting = true;
+        manager_schedule_reconcile(m);
 }

@@ -15,6 +15,8 @@
 #include <systemd/sd-event.h>
 
 #include "cgroup.h"
+#include "events.h"
+#include "manifest.h"
 #include "model.h"
 
 struct replica;
@@ -34,7 +36,8 @@ struct service_state {
         char *name;
         struct service *desired; /* NULL: the service is to be removed */
         uint64_t revision;       /* bumped when the spec (other than replicas) changes */
-        char *source;            /* the manifest file that defines it */
+        char *source;            /* the manifest file that defines it, or "api" */
+        bool stopped;            /* berthctl stop: no replicas until start */
         struct replica **replicas;
         size_t n_replicas;
 };
@@ -49,6 +52,8 @@ struct manager {
 
         struct service_state **services;
         size_t n_services;
+        struct events *events;
+        uint64_t started_at;     /* realtime µs */
 
         sd_event_source *reconcile_event; /* defer, one-shot, re-armed on demand */
         sd_event_source *rescan_event;    /* defer: re-read the manifests directory */
@@ -72,6 +77,57 @@ struct service_state *manager_find_service(struct manager *m, const char *name);
 /* Called by replica.c when a replica is gone (stopped, removed): frees it. */
 void manager_replica_gone(struct manager *m, struct replica *r);
 size_t manager_count_replicas(const struct manager *m);
+
+/* ---- the control API's view of the manager -----------------------------
+ * agent/api.c calls these from the event loop; none of them blocks. JSON
+ * shapes are documented in docs/api.md. Errors fill struct api_error with
+ * the HTTP status, a code ("NotFound", "Conflict", "BadRequest",
+ * "Invalid") and a one-line message, and return -errno. */
+
+struct api_error {
+        int status;          /* HTTP status */
+        const char *code;    /* "NotFound", ... (static) */
+        char message[1024];
+};
+
+/* Deploys services (takes ownership of the list's services, the list is
+ * emptied). Idempotent: an unchanged service is a no-op; a changed spec gets
+ * a new revision (replicas replaced one at a time); only `replicas` changed:
+ * scaled. A service defined by a file in the manifests directory is refused
+ * (Conflict). dry_run: report what would change, change nothing.
+ * *ret = {"dryRun":false,"changes":[{"service":"web","action":"created"|
+ *         "updated"|"scaled"|"unchanged","revision":2,"replicas":3}]} */
+int manager_deploy(struct manager *m, struct service_list *services, bool dry_run, struct json_object **ret,
+                   struct api_error *err);
+/* Sets spec.replicas (0..10000). *ret = the service's JSON. */
+int manager_scale(struct manager *m, const char *name, int64_t replicas, struct json_object **ret,
+                  struct api_error *err);
+/* stop: every replica stopped, the service kept (stopped: true); start:
+ * undoes stop; restart: replaces every replica, one at a time (revision + 1,
+ * same spec). *ret = the service's JSON. */
+int manager_service_stop(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
+int manager_service_start(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
+int manager_service_restart(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
+/* Removes the service: its replicas are stopped and removed. */
+int manager_delete(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
+
+/* {"version","pid","startedAt","cgroupMode","manifestsDir","stateDir",
+ *  "services":N,"replicas":N} */
+struct json_object *manager_info_json(struct manager *m);
+/* [ service, ... ] with service = {"name","revision","source","owner":
+ * "manifests"|"api","stopped":bool,"spec":<canonical JSON or null when being
+ * deleted>,"replicas":{"desired":N,"running":N,"total":N}} */
+struct json_object *manager_services_json(struct manager *m);
+int manager_service_json(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
+/* [ replica, ... ] (service NULL: all), sorted by service then index; replica =
+ * {"service","replica","id","pid","state","since","restarts","revision",
+ *  "cgroup","started_at","last_exit":{"code","signal","reason","at",
+ *  "message"}|null,"next_restart_at"|null,"shim_pid"} (times RFC 3339). */
+int manager_replicas_json(struct manager *m, const char *service, struct json_object **ret, struct api_error *err);
+/* Stops berthd (stop_services: every replica first). */
+void manager_shutdown(struct manager *m, bool stop_services);
+
+struct events *manager_events(struct manager *m);
 
 /* Restores a service from the saved desired state (no revision bump). */
 int manager_restore_service(struct manager *m, const char *name, uint64_t revision, const char *source,

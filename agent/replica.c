@@ -410,10 +410,14 @@ static void do_spawn(struct replica *r) {
                 ev.type = SUP_EVENT_STARTED;
                 ev.pid = pid;
                 log_info("Replica %s: started (pid %d, revision %llu).", r->id, pid, (unsigned long long) r->revision);
+                events_emit(r->m->events, "ReplicaStarted", r->svc->name, (int) r->index, NULL,
+                            "started (pid %d, revision %llu)", pid, (unsigned long long) r->revision);
         } else {
                 ev.type = SUP_EVENT_START_FAILED;
                 ev.message = error ? error : strerror(pid < 0 ? -pid : EIO);
                 log_error("Replica %s: cannot start: %s", r->id, ev.message);
+                events_emit(r->m->events, "ReplicaStartFailed", r->svc->name, (int) r->index, NULL, "cannot start: %s",
+                            ev.message);
         }
         replica_feed(r, &ev);
 }
@@ -497,6 +501,7 @@ static void finish_remove(struct replica *r) {
                                   r->id, r->cg_path);
         remove_state_files(r);
         log_info("Replica %s: removed.", r->id);
+        events_emit(m->events, "ReplicaRemoved", r->svc->name, (int) r->index, NULL, "removed");
         manager_replica_gone(m, r); /* frees r */
 }
 
@@ -566,6 +571,11 @@ static bool replica_feed(struct replica *r, const struct sup_event *ev) {
                 log_debug("Replica %s: %s -> %s on %s.", r->id, replica_state_to_string(before),
                           replica_state_to_string(r->rec.state), sup_event_type_to_string(ev->type));
         if (r->rec.state == REPLICA_BACKOFF && before != REPLICA_BACKOFF)
+                events_emit(r->m->events, "ReplicaBackoff", r->svc->name, (int) r->index, NULL,
+                            "restarting in %.1fs", r->rec.next_start_at.mono > ev->now.mono
+                                                           ? (double) (r->rec.next_start_at.mono - ev->now.mono) / 1e6
+                                                           : 0.0);
+        if (r->rec.state == REPLICA_BACKOFF && before != REPLICA_BACKOFF)
                 log_info("Replica %s: restarting in %.1fs (restart %llu).", r->id,
                          r->rec.next_start_at.mono > ev->now.mono
                                  ? (double) (r->rec.next_start_at.mono - ev->now.mono) / 1e6
@@ -583,6 +593,7 @@ void replica_stop(struct replica *r) {
         r->stop_requested = true;
         struct sup_event ev = { .type = SUP_EVENT_STOP, .now = sup_now(), .grace_ms = r->sup_cfg.grace_ms };
         log_info("Replica %s: stopping.", r->id);
+        events_emit(r->m->events, "ReplicaStopping", r->svc->name, (int) r->index, NULL, "stopping");
         replica_feed(r, &ev);
 }
 
@@ -604,6 +615,15 @@ static bool handle_exit(struct replica *r, const struct shim_status *st) {
                 .exec_failed = st->exec_error[0] != 0,
                 .message = st->exec_error[0] ? st->exec_error : NULL,
         };
+        const char *type = ev.exec_failed ? "ReplicaExecFailed" : ev.oom_killed ? "ReplicaOOMKilled" : "ReplicaExited";
+        if (ev.exec_failed)
+                events_emit(r->m->events, type, r->svc->name, (int) r->index, NULL, "%s", st->exec_error);
+        else if (st->exit_signal)
+                events_emit(r->m->events, type, r->svc->name, (int) r->index, NULL, "killed by signal %d (%s)%s",
+                            st->exit_signal, strsignal(st->exit_signal), ev.oom_killed ? ", OOM killer" : "");
+        else
+                events_emit(r->m->events, type, r->svc->name, (int) r->index, NULL, "exited with status %d%s",
+                            st->exit_code, ev.oom_killed ? " (the OOM killer acted in its cgroup)" : "");
         if (ev.exec_failed)
                 log_error("Replica %s: %s", r->id, st->exec_error);
         else if (st->exit_signal)
@@ -935,4 +955,43 @@ int replica_restore_all(struct manager *m) {
                 cg_strv_free(list);
         }
         return 0;
+}
+
+/* ---- the API's view --------------------------------------------------- */
+
+static struct json_object *time_or_null(uint64_t realtime_usec) {
+        char buf[64];
+        return realtime_usec ? json_object_new_string(format_rfc3339(realtime_usec, buf, sizeof buf)) : NULL;
+}
+
+struct json_object *replica_to_json(const struct replica *r) {
+        struct json_object *o = json_object_new_object();
+        const struct sup_record *rec = &r->rec;
+        bool has_run = rec->state == REPLICA_RUNNING || rec->state == REPLICA_STOPPING || rec->state == REPLICA_KILLING;
+        json_object_object_add(o, "service", json_object_new_string(r->svc->name));
+        json_object_object_add(o, "replica", json_object_new_int((int) r->index));
+        json_object_object_add(o, "id", json_object_new_string(r->id));
+        json_object_object_add(o, "pid", has_run && rec->pid > 0 ? json_object_new_int(rec->pid) : NULL);
+        json_object_object_add(o, "state", json_object_new_string(replica_state_to_string(rec->state)));
+        json_object_object_add(o, "since", time_or_null(rec->since.real));
+        json_object_object_add(o, "restarts", json_object_new_int64((int64_t) rec->restart_count));
+        json_object_object_add(o, "revision", json_object_new_int64((int64_t) r->revision));
+        json_object_object_add(o, "cgroup", json_object_new_string(r->cg_path));
+        json_object_object_add(o, "started_at", has_run ? time_or_null(rec->run_started.real) : NULL);
+        if (rec->last_exit.reason != SUP_REASON_NONE) {
+                struct json_object *e = json_object_new_object();
+                json_object_object_add(e, "code", rec->last_exit.exit_code >= 0 ? json_object_new_int(rec->last_exit.exit_code)
+                                                                                 : NULL);
+                json_object_object_add(e, "signal",
+                                       rec->last_exit.exit_signal ? json_object_new_int(rec->last_exit.exit_signal) : NULL);
+                json_object_object_add(e, "reason", json_object_new_string(sup_reason_to_string(rec->last_exit.reason)));
+                json_object_object_add(e, "at", time_or_null(rec->last_exit.at));
+                json_object_object_add(e, "message", json_object_new_string(rec->last_exit.message));
+                json_object_object_add(o, "last_exit", e);
+        } else
+                json_object_object_add(o, "last_exit", NULL);
+        json_object_object_add(o, "next_restart_at",
+                               rec->state == REPLICA_BACKOFF ? time_or_null(rec->next_start_at.real) : NULL);
+        json_object_object_add(o, "shim_pid", r->shim_pid > 0 ? json_object_new_int(r->shim_pid) : NULL);
+        return o;
 }

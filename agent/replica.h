@@ -32,6 +32,9 @@ const char *replica_id(const struct replica *r);
 struct service_state *replica_service(const struct replica *r);
 const struct sup_record *replica_record(const struct replica *r);
 
+/* The replica as the API shows it (see manager_replicas_json()). */
+struct json_object *replica_to_json(const struct replica *r);
+
 /* At start: load the saved desired state and every replica record, find
  * each replica's shim, and re-adopt or clean up. Also removes replica
  * cgroups nobody owns. */

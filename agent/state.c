@@ -73,6 +73,7 @@ int state_save_service(struct manager *m, const struct service_state *s) {
         json_object_object_add(o, "name", json_object_new_string(s->name));
         json_object_object_add(o, "revision", json_object_new_int64((int64_t) s->revision));
         json_object_object_add(o, "source", s->source ? json_object_new_string(s->source) : NULL);
+        json_object_object_add(o, "stopped", json_object_new_boolean(s->stopped));
         json_object_object_add(o, "service", s->desired ? service_to_json(s->desired) : NULL);
         r = state_write_json(path, o);
         json_object_put(o);
@@ -127,6 +128,10 @@ static int load_one(struct manager *m, const char *path) {
                                             ? json_object_get_string(src)
                                             : NULL,
                                     l.n == 1 ? TAKE_PTR(l.v[0]) : NULL);
+        struct json_object *stopped;
+        struct service_state *s = manager_find_service(m, json_object_get_string(name));
+        if (r >= 0 && s && json_object_object_get_ex(o, "stopped", &stopped))
+                s->stopped = json_object_get_boolean(stopped);
         service_list_done(&l);
         json_object_put(o);
         return r;
