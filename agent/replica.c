@@ -26,7 +26,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "model-json.h"
-#include "replica.h"
+#include "replica-internal.h"
 #include "shim-client.h"
 #include "state.h"
 #include "util.h"
@@ -34,40 +34,12 @@
 #define REMOVE_RETRY_USEC (20 * 1000)      /* legacy v1 only: no cgroup.events to wait on */
 #define REMOVE_GIVE_UP_USEC (30 * 1000000) /* then log and leave the cgroup for the next start */
 
-struct replica {
-        struct manager *m;
-        struct service_state *svc;
-        unsigned index;
-        char *id;          /* web-0 */
-        char *cg_path;     /* services/web/0 */
-        char *dir;         /* STATE/replicas/web/0 */
-        char *socket_path; /* RUN/shims/web.0.sock ('.' cannot occur in a service name) */
-        struct service *spec; /* the revision this replica runs */
-        uint64_t revision;
-
-        struct sup_config sup_cfg;
-        struct sup_record rec;
-        bool stop_requested;
-
-        pid_t shim_pid;
-        uint64_t shim_start_ticks;
-        int shim_fd;
-        sd_event_source *shim_io;
-        uint64_t run;       /* the shim's run number of the current run */
-        uint64_t oom_base;  /* the cgroup's oom_kill count when the run started */
-        uint64_t spawned_at; /* realtime µs of the last SPAWN: start latency = service exec - this */
-
-        sd_event_source *timer;
-        sd_event_source *empty_watch; /* removal: waiting for the cgroup to empty */
-        bool empty_watch_inotify;
-        uint64_t remove_deadline;
-};
 
 static double jitter_rand(void *userdata) {
         return (double) random() / ((double) RAND_MAX + 1.0);
 }
 
-static struct sup_time sup_now(void) {
+struct sup_time sup_now(void) {
         return (struct sup_time) { .mono = now_monotonic_usec(), .real = now_realtime_usec() };
 }
 
@@ -92,7 +64,7 @@ const struct sup_record *replica_record(const struct replica *r) {
 
 /* /proc/PID/stat field 22: when the process started, in clock ticks since
  * boot. With the pid it identifies a process (pids are reused). */
-static int proc_start_ticks(pid_t pid, uint64_t *ret) {
+int proc_start_ticks(pid_t pid, uint64_t *ret) {
         char path[64];
         _cleanup_free_ char *buf = NULL;
         snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
@@ -135,7 +107,7 @@ static struct json_object *time_json(struct sup_time t) {
         return o;
 }
 
-static void replica_save(struct replica *r) {
+void replica_save(struct replica *r) {
         _cleanup_free_ char *path = record_path(r);
         if (!path)
                 return;
@@ -177,7 +149,7 @@ static void replica_save(struct replica *r) {
 
 /* ---- creation --------------------------------------------------------- */
 
-static int replica_alloc(struct service_state *s, unsigned index, const struct service *spec, uint64_t revision,
+int replica_alloc(struct service_state *s, unsigned index, const struct service *spec, uint64_t revision,
                          struct replica **ret) {
         struct manager *m = s->m;
         struct replica *r = calloc(1, sizeof *r);
@@ -217,7 +189,7 @@ int replica_new(struct service_state *s, unsigned index, const struct service *s
         return 0;
 }
 
-static void replica_disconnect(struct replica *r) {
+void replica_disconnect(struct replica *r) {
         r->shim_io = sd_event_source_disable_unref(r->shim_io);
         r->shim_fd = safe_close(r->shim_fd);
 }
@@ -238,7 +210,7 @@ void replica_free(struct replica *r) {
 
 /* ---- driving the supervisor ------------------------------------------- */
 
-static bool replica_feed(struct replica *r, const struct sup_event *ev);
+bool replica_feed(struct replica *r, const struct sup_event *ev);
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct replica *r = userdata;
@@ -261,7 +233,7 @@ static void replica_arm_timer(struct replica *r, uint64_t at) {
 
 static int on_shim_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
-static int replica_connect(struct replica *r) {
+int replica_connect(struct replica *r) {
         replica_disconnect(r);
         int fd = shim_connect(r->socket_path);
         if (fd < 0)
@@ -275,7 +247,7 @@ static int replica_connect(struct replica *r) {
         return 0;
 }
 
-static void kill_leftovers(struct replica *r) {
+void kill_leftovers(struct replica *r) {
         int k = cg_is_populated(r->m->cg, r->cg_path);
         if (k > 0) {
                 log_debug("Replica %s: killing what is left in its cgroup.", r->id);
@@ -522,7 +494,7 @@ static void do_remove(struct replica *r) {
 }
 
 /* Executes the supervisor's actions. Returns true when r is gone (freed). */
-static bool replica_apply(struct replica *r, const struct sup_actions *a) {
+bool replica_apply(struct replica *r, const struct sup_actions *a) {
         for (size_t i = 0; i < a->n; i++) {
                 const struct sup_action *act = &a->v[i];
                 switch (act->type) {
@@ -558,7 +530,7 @@ static bool replica_apply(struct replica *r, const struct sup_actions *a) {
         return false;
 }
 
-static bool replica_feed(struct replica *r, const struct sup_event *ev) {
+bool replica_feed(struct replica *r, const struct sup_event *ev) {
         struct sup_actions a;
         enum replica_state before = r->rec.state;
         int k = sup_step(&r->sup_cfg, &r->rec, ev, &a);
@@ -570,17 +542,15 @@ static bool replica_feed(struct replica *r, const struct sup_event *ev) {
         if (r->rec.state != before)
                 log_debug("Replica %s: %s -> %s on %s.", r->id, replica_state_to_string(before),
                           replica_state_to_string(r->rec.state), sup_event_type_to_string(ev->type));
-        if (r->rec.state == REPLICA_BACKOFF && before != REPLICA_BACKOFF)
-                events_emit(r->m->events, "ReplicaBackoff", r->svc->name, (int) r->index, NULL,
-                            "restarting in %.1fs", r->rec.next_start_at.mono > ev->now.mono
-                                                           ? (double) (r->rec.next_start_at.mono - ev->now.mono) / 1e6
-                                                           : 0.0);
-        if (r->rec.state == REPLICA_BACKOFF && before != REPLICA_BACKOFF)
-                log_info("Replica %s: restarting in %.1fs (restart %llu).", r->id,
-                         r->rec.next_start_at.mono > ev->now.mono
-                                 ? (double) (r->rec.next_start_at.mono - ev->now.mono) / 1e6
-                                 : 0.0,
+        if (r->rec.state == REPLICA_BACKOFF && before != REPLICA_BACKOFF) {
+                double in = r->rec.next_start_at.mono > ev->now.mono
+                                    ? (double) (r->rec.next_start_at.mono - ev->now.mono) / 1e6
+                                    : 0.0;
+                log_info("Replica %s: restarting in %.1fs (restart %llu).", r->id, in,
                          (unsigned long long) r->rec.restart_count + 1);
+                events_emit(r->m->events, "ReplicaBackoff", r->svc->name, (int) r->index, NULL, "restarting in %.1fs",
+                            in);
+        }
         return replica_apply(r, &a);
 }
 
@@ -599,7 +569,7 @@ void replica_stop(struct replica *r) {
 
 /* ---- the shim's messages ---------------------------------------------- */
 
-static bool oom_since_start(struct replica *r) {
+bool oom_since_start(struct replica *r) {
         uint64_t n = 0;
         return cg_oom_kill_count(r->m->cg, r->cg_path, &n) >= 0 && n > r->oom_base;
 }
@@ -693,268 +663,6 @@ static int on_shim_io(sd_event_source *s, int fd, uint32_t revents, void *userda
                         break;
                 }
         }
-}
-
-/* ---- live restore ----------------------------------------------------- */
-
-static uint64_t json_u64(struct json_object *o, const char *key) {
-        struct json_object *v;
-        return json_object_object_get_ex(o, key, &v) ? (uint64_t) json_object_get_int64(v) : 0;
-}
-
-static struct sup_time json_time(struct json_object *o, const char *key) {
-        struct json_object *v;
-        if (!json_object_object_get_ex(o, key, &v))
-                return (struct sup_time) {};
-        return (struct sup_time) { .mono = json_u64(v, "mono"), .real = json_u64(v, "real") };
-}
-
-static const char *json_str(struct json_object *o, const char *key) {
-        struct json_object *v;
-        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-                       ? json_object_get_string(v)
-                       : NULL;
-}
-
-/* A replica whose record cannot be used: stop whatever runs for it. */
-static void restore_discard(struct manager *m, const char *name, unsigned index) {
-        _cleanup_free_ char *cg_path = NULL, *sock = NULL;
-        if (cg_replica_path(name, index, &cg_path) >= 0 && cg_is_populated(m->cg, cg_path) > 0)
-                (void) cg_kill_all(m->cg, cg_path, SIGKILL);
-        if (asprintf(&sock, "%s/%s.%u.sock", m->shims_dir, name, index) >= 0) {
-                int fd = shim_connect(sock);
-                if (fd >= 0) {
-                        struct shim_msg q = shim_msg_request(SHIM_MSG_QUIT);
-                        (void) shim_send(fd, &q);
-                        close(fd);
-                }
-        }
-        if (cg_path)
-                (void) cg_remove(m->cg, cg_path);
-}
-
-static struct service_state *restore_service_state(struct manager *m, const char *name) {
-        struct service_state *s = manager_find_service(m, name);
-        if (s)
-                return s;
-        if (manager_restore_service(m, name, 0, NULL, NULL) < 0)
-                return NULL;
-        return manager_find_service(m, name);
-}
-
-static int restore_one(struct manager *m, const char *name, unsigned index, const char *dir) {
-        _cleanup_free_ char *path = NULL, *status_path = NULL;
-        struct json_object *o = NULL, *spec_json, *e;
-        struct service_list specs = {};
-        struct diag_list d = {};
-        int k;
-
-        if (asprintf(&path, "%s/record.json", dir) < 0 || asprintf(&status_path, "%s/status", dir) < 0)
-                return -ENOMEM;
-        k = state_read_json(path, &o);
-        if (k == -ENOENT) {
-                /* created but never recorded: nothing can run for it */
-                restore_discard(m, name, index);
-                (void) rmdir(dir);
-                return 0;
-        }
-        if (k < 0 || !json_object_object_get_ex(o, "spec", &spec_json)) {
-                json_object_put(o);
-                state_quarantine(path, "unreadable replica record");
-                restore_discard(m, name, index);
-                return 0;
-        }
-        const char *text = json_object_to_json_string_ext(spec_json, BERTH_JSON_PLAIN);
-        if (manifest_parse_buffer(text, strlen(text), path, MANIFEST_CANONICAL, &specs, &d) < 0 || specs.n != 1) {
-                diag_list_done(&d);
-                service_list_done(&specs);
-                json_object_put(o);
-                state_quarantine(path, "the replica's spec does not parse");
-                restore_discard(m, name, index);
-                return 0;
-        }
-
-        struct service_state *s = restore_service_state(m, name);
-        struct replica *r = NULL;
-        if (!s || replica_alloc(s, index, specs.v[0], json_u64(o, "revision"), &r) < 0) {
-                service_list_done(&specs);
-                json_object_put(o);
-                return -ENOMEM;
-        }
-        service_list_done(&specs);
-
-        /* the record as saved */
-        const char *state = json_str(o, "state");
-        int st = state ? replica_state_from_string(state) : -EINVAL;
-        r->rec.state = st >= 0 ? (enum replica_state) st : REPLICA_STOPPED;
-        r->rec.since = json_time(o, "since");
-        r->rec.restart_count = json_u64(o, "restart_count");
-        r->rec.streak = (uint32_t) json_u64(o, "streak");
-        r->rec.next_start_at = json_time(o, "next_start_at");
-        r->rec.timer_at = json_u64(o, "timer_at");
-        r->rec.after_stop = (enum sup_after_stop) json_u64(o, "after_stop");
-        r->rec.pid = (pid_t) json_u64(o, "pid");
-        r->rec.run_started = json_time(o, "run_started");
-        if (json_object_object_get_ex(o, "last_exit", &e)) {
-                const char *reason = json_str(e, "reason");
-                int rs = reason ? sup_reason_from_string(reason) : -EINVAL;
-                r->rec.last_exit.reason = rs >= 0 ? (enum sup_reason) rs : SUP_REASON_NONE;
-                r->rec.last_exit.exit_code = (int) json_u64(e, "code");
-                r->rec.last_exit.exit_signal = (int) json_u64(e, "signal");
-                r->rec.last_exit.at = json_u64(e, "at");
-                const char *msg = json_str(e, "message");
-                snprintf(r->rec.last_exit.message, sizeof r->rec.last_exit.message, "%s", msg ? msg : "");
-        }
-        struct json_object *sr;
-        r->stop_requested = json_object_object_get_ex(o, "stop_requested", &sr) && json_object_get_boolean(sr);
-        r->shim_pid = (pid_t) json_u64(o, "shim_pid");
-        r->shim_start_ticks = json_u64(o, "shim_start_ticks");
-        r->run = json_u64(o, "run");
-        r->oom_base = json_u64(o, "oom_base");
-        json_object_put(o);
-
-        /* attach before acting: actions may reconcile */
-        struct replica **v = realloc(s->replicas, (s->n_replicas + 1) * sizeof *v);
-        if (!v) {
-                replica_free(r);
-                return -ENOMEM;
-        }
-        s->replicas = v;
-        v[s->n_replicas++] = r;
-        if (s->revision < r->revision)
-                s->revision = r->revision;
-
-        /* what is out there: the shim (it answers on its socket with its
-         * status), or the status file it wrote before going away */
-        struct sup_found found = { .kind = SUP_FOUND_GONE };
-        struct shim_status status = {};
-        if (replica_connect(r) >= 0) {
-                struct shim_msg hello;
-                if (shim_recv_timeout(r->shim_fd, &hello, 1000) >= 0 && hello.type == SHIM_MSG_HELLO) {
-                        status = hello.status;
-                        r->run = status.run;
-                        if (status.shim_pid != r->shim_pid) {
-                                r->shim_pid = status.shim_pid;
-                                (void) proc_start_ticks(r->shim_pid, &r->shim_start_ticks);
-                        }
-                } else
-                        replica_disconnect(r);
-        }
-        if (r->shim_fd < 0) {
-                r->shim_pid = 0;
-                if (shim_status_read(status_path, &status) < 0 || status.run != r->run)
-                        status = (struct shim_status) {};
-        }
-        if (status.state == SHIM_RUN_RUNNING && r->shim_fd >= 0)
-                found = (struct sup_found) { .kind = SUP_FOUND_RUNNING, .pid = status.pid };
-        else if (status.state == SHIM_RUN_EXITED && !status.acked) {
-                found = (struct sup_found) {
-                        .kind = SUP_FOUND_EXITED,
-                        .pid = status.pid,
-                        .exit_code = status.exit_signal ? -1 : status.exit_code,
-                        .exit_signal = status.exit_signal,
-                        .oom_killed = oom_since_start(r),
-                        .exec_failed = status.exec_error[0] != 0,
-                        .message = status.exec_error[0] ? status.exec_error : NULL,
-                };
-                if (r->shim_fd >= 0) {
-                        struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
-                        ack.run = status.run;
-                        (void) shim_send(r->shim_fd, &ack);
-                }
-                kill_leftovers(r);
-        } else if (status.state == SHIM_RUN_EXITED) {
-                /* acked before berthd died: the record already knows */
-                found.kind = SUP_FOUND_GONE;
-        }
-        if (found.kind == SUP_FOUND_GONE)
-                kill_leftovers(r); /* a cgroup with no shim: nobody watches it */
-
-        log_info("Replica %s: %s (record: %s).", r->id,
-                 found.kind == SUP_FOUND_RUNNING  ? "re-adopted, still running"
-                 : found.kind == SUP_FOUND_EXITED ? "exited while berthd was away"
-                                                  : "no shim found",
-                 replica_state_to_string(r->rec.state));
-
-        struct sup_actions a;
-        k = sup_restore(&r->sup_cfg, &r->rec, &found, sup_now(), &a);
-        if (k < 0) {
-                log_error_errno(k, "Replica %s: cannot restore its record: %m; replacing it.", r->id);
-                kill_leftovers(r);
-                r->rec.state = REPLICA_STOPPED;
-                struct sup_event ev = { .type = SUP_EVENT_STOP, .now = sup_now() };
-                replica_feed(r, &ev);
-                return 0;
-        }
-        replica_save(r);
-        replica_apply(r, &a);
-        return 0;
-}
-
-static bool is_number(const char *s) {
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (*s < '0' || *s > '9')
-                        return false;
-        return true;
-}
-
-int replica_restore_all(struct manager *m) {
-        int k = state_load_services(m);
-        if (k < 0)
-                return log_error_errno(k, "Cannot load the saved services from %s/services: %m", m->cfg.state_dir);
-
-        DIR *d = opendir(m->replicas_dir);
-        if (!d)
-                return errno == ENOENT ? 0 : log_error_errno(errno, "Cannot read %s: %m", m->replicas_dir);
-        for (struct dirent *sd; (sd = readdir(d));) {
-                if (sd->d_name[0] == '.')
-                        continue;
-                _cleanup_free_ char *sdir = NULL;
-                if (asprintf(&sdir, "%s/%s", m->replicas_dir, sd->d_name) < 0)
-                        break;
-                DIR *dd = opendir(sdir);
-                if (!dd)
-                        continue;
-                for (struct dirent *id; (id = readdir(dd));) {
-                        if (!is_number(id->d_name))
-                                continue;
-                        _cleanup_free_ char *rdir = NULL;
-                        if (asprintf(&rdir, "%s/%s", sdir, id->d_name) < 0)
-                                break;
-                        k = restore_one(m, sd->d_name, (unsigned) strtoul(id->d_name, NULL, 10), rdir);
-                        if (k < 0)
-                                log_error_errno(k, "Cannot restore replica %s/%s: %m", sd->d_name, id->d_name);
-                }
-                closedir(dd);
-                (void) rmdir(sdir); /* empty */
-        }
-        closedir(d);
-
-        /* cgroups that no replica owns: a crash between creating and recording */
-        char **list = NULL;
-        if (cg_list(m->cg, &list) >= 0) {
-                for (char **p = list; *p; p++) {
-                        const char *slash = strrchr(*p, '/');
-                        if (!slash || !is_number(slash + 1) || strncmp(*p, "services/", 9) != 0)
-                                continue;
-                        _cleanup_free_ char *svc = strndup(*p + 9, (size_t) (slash - (*p + 9)));
-                        if (!svc)
-                                break;
-                        struct service_state *s = manager_find_service(m, svc);
-                        unsigned idx = (unsigned) strtoul(slash + 1, NULL, 10);
-                        bool owned = false;
-                        for (size_t i = 0; s && i < s->n_replicas; i++)
-                                owned |= replica_index(s->replicas[i]) == idx;
-                        if (!owned) {
-                                log_info("cgroup %s belongs to no replica: cleaning it up.", *p);
-                                restore_discard(m, svc, idx);
-                        }
-                }
-                cg_strv_free(list);
-        }
-        return 0;
 }
 
 /* ---- the API's view --------------------------------------------------- */

@@ -1,0 +1,52 @@
+/* replica-internal.h: what replica.c and restore.c (live restore) share.
+ * Nothing else includes this: the rest of berthd sees replica.h only. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "replica.h"
+#include "shim-proto.h"
+
+struct replica {
+        struct manager *m;
+        struct service_state *svc;
+        unsigned index;
+        char *id;          /* web-0 */
+        char *cg_path;     /* services/web/0 */
+        char *dir;         /* STATE/replicas/web/0 */
+        char *socket_path; /* RUN/shims/web.0.sock ('.' cannot occur in a service name) */
+        struct service *spec; /* the revision this replica runs */
+        uint64_t revision;
+
+        struct sup_config sup_cfg;
+        struct sup_record rec;
+        bool stop_requested;
+
+        pid_t shim_pid;
+        uint64_t shim_start_ticks;
+        int shim_fd;
+        sd_event_source *shim_io;
+        uint64_t run;       /* the shim's run number of the current run */
+        uint64_t oom_base;  /* the cgroup's oom_kill count when the run started */
+        uint64_t spawned_at; /* realtime µs of the last SPAWN: start latency = service exec - this */
+
+        sd_event_source *timer;
+        sd_event_source *empty_watch; /* removal: waiting for the cgroup to empty */
+        bool empty_watch_inotify;
+        uint64_t remove_deadline;
+};
+
+int replica_alloc(struct service_state *s, unsigned index, const struct service *spec, uint64_t revision,
+                  struct replica **ret);
+int proc_start_ticks(pid_t pid, uint64_t *ret);
+int replica_connect(struct replica *r);
+void replica_disconnect(struct replica *r);
+void kill_leftovers(struct replica *r);
+bool oom_since_start(struct replica *r);
+/* Feed one event / apply actions; true when r is gone (freed). */
+bool replica_feed(struct replica *r, const struct sup_event *ev);
+bool replica_apply(struct replica *r, const struct sup_actions *a);
+void replica_save(struct replica *r);
+struct sup_time sup_now(void);
