@@ -1,2 +1,546 @@
+/* shim.c: berth-shim, the per-replica keeper (containerd's shim, podman's
+ * conmon): parent of the replica's mini-init, holder of its stdout/stderr,
+ * recorder of its exit status. It outlives berthd restarts, so berthd can
+ * reconnect and learn what happened meanwhile.
+ *
+ *   berth-shim --spec PATH [--sync-fd N]
+ *
+ * Daemonizes (fork, setsid, fork), becomes a child subreaper, starts the first
+ * run, writes "<shim_pid> <replica_pid>\n" (or "error <message>\n") on the
+ * sync fd, then serves its control socket (lib/shim-proto.h).
+ *
+ * Small on purpose (<= 256 KiB Pss idle): raw epoll and libc, no timers (zero
+ * wakeups while idle), no stdio, one 64 KiB buffer for copying output. Its own
+ * diagnostics go to <log_path>.shim, never into the service's log. */
 #include "config.h"
-int main(void) { return 0; }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define PIPE_SIZE (1024 * 1024)
+
+static struct shim_ctx ctx = { .cgroup_fd = -1, .run = { .pidfd = -1, .service_pidfd = -1, .report_fd = -1 } };
+static struct launch_spec *spec;
+static int sync_fd = -1, listen_fd = -1, client_fd = -1, signal_fd = -1, log_fd = -1;
+static bool quit_requested, log_write_failed;
+static char io_buf[64 * 1024]; /* only touched when output arrives */
+static char msg_buf[SHIM_MSG_MAX + 1]; /* control messages in and out, one at a time */
+
+/* ------------------------------------------------------------ logging */
+
+void shim_log(const char *fmt, ...) {
+        char buf[1024];
+        struct timespec ts;
+        struct tm tm;
+        va_list ap;
+        int n, saved = errno;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        n = snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ berth-shim[%d] %s: ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000, (int) getpid(),
+                     spec && spec->id ? spec->id : "-");
+        errno = saved; /* for %m */
+        va_start(ap, fmt);
+        n += vsnprintf(buf + n, sizeof buf - (size_t) n - 1, fmt, ap);
+        va_end(ap);
+        n = MIN(n, (int) sizeof buf - 2);
+        buf[n++] = '\n';
+        (void) !write(STDERR_FILENO, buf, (size_t) n);
+        errno = saved;
+}
+
+_printf_(2, 3) static void write_line(int fd, const char *fmt, ...) {
+        char buf[SHIM_TEXT_MAX + 16];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        (void) !write(fd, buf, (size_t) MIN(MAX(n, 0), (int) sizeof buf - 1));
+}
+
+/* Fails the start: one line on the sync fd for berthd, and our exit. */
+_noreturn_ _printf_(1, 2) static void sync_fail(const char *fmt, ...) {
+        char buf[SHIM_TEXT_MAX];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        n = MIN(MAX(n, 0), (int) sizeof buf - 1);
+        for (int i = 0; i < n; i++)
+                if (buf[i] == '\n')
+                        buf[i] = ' ';
+        shim_log("%s", buf);
+        if (sync_fd >= 0)
+                write_line(sync_fd, "error %s\n", buf);
+        if (spec && spec->socket_path && listen_fd >= 0)
+                (void) unlink(spec->socket_path);
+        _exit(EXIT_FAILURE);
+}
+
+/* ------------------------------------------------------------ process setup */
+
+static void daemonize(void) {
+        pid_t pid = fork();
+        int status;
+
+        if (pid < 0)
+                sync_fail("fork: %m");
+        if (pid > 0) {
+                /* The process berthd started waits for the middle one, so no
+                 * zombie is left behind whoever our parent is. */
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+                _exit(0);
+        }
+        if (setsid() < 0)
+                sync_fail("setsid: %m");
+        pid = fork();
+        if (pid < 0)
+                sync_fail("fork: %m");
+        if (pid > 0)
+                _exit(0); /* the final shim is no session leader: it can never get a tty */
+}
+
+static void setup_process(void) {
+        char path[PATH_MAX];
+        int fd;
+
+        umask(0077);
+        if (chdir("/") < 0)
+                sync_fail("chdir /: %m");
+        fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+                sync_fail("open /dev/null: %m");
+        if (fd > STDERR_FILENO)
+                safe_close(fd);
+        if ((size_t) snprintf(path, sizeof path, "%s.shim", spec->log_path) >= sizeof path)
+                sync_fail("log path too long: %s", spec->log_path);
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+                sync_fail("open %s: %m", path);
+        if (dup2(fd, STDERR_FILENO) < 0)
+                sync_fail("dup2: %m");
+        safe_close(fd);
+        /* Nothing of berthd's (sockets, journal streams) stays open here. */
+        if (sync_fd > 3)
+                (void) close_range(3, (unsigned) sync_fd - 1, 0);
+        (void) close_range((unsigned) MAX(sync_fd + 1, 3), ~0U, 0);
+        if (sync_fd >= 0)
+                (void) fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+                sync_fail("PR_SET_CHILD_SUBREAPER: %m");
+}
+
+static void epoll_add(int fd, uint32_t tag) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+        if (epoll_ctl(ctx.epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+                sync_fail("epoll_ctl: %m");
+}
+
+static void setup_signals(void) {
+        struct sigaction ign = { .sa_handler = SIG_IGN };
+        sigset_t all, mine;
+
+        /* Block everything the mini-init forwards: it is born with this mask,
+         * so no signal can reach it before it waits for them. */
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        (void) sigaction(SIGPIPE, &ign, NULL);
+        (void) sigaction(SIGHUP, &ign, NULL); /* survive berthd's session ending */
+
+        sigemptyset(&mine);
+        sigaddset(&mine, SIGCHLD);
+        sigaddset(&mine, SIGTERM);
+        sigaddset(&mine, SIGINT);
+        signal_fd = signalfd(-1, &mine, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (signal_fd < 0)
+                sync_fail("signalfd: %m");
+        epoll_add(signal_fd, TAG_SIGNAL);
+}
+
+static void setup_control_socket(void) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        if (strlen(spec->socket_path) >= sizeof sa.sun_path)
+                sync_fail("control socket %s: path longer than %zu bytes", spec->socket_path, sizeof sa.sun_path - 1);
+        strcpy(sa.sun_path, spec->socket_path);
+        listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (listen_fd < 0)
+                sync_fail("control socket: %m");
+        (void) unlink(spec->socket_path); /* a stale socket of a previous shim */
+        /* umask 0077: only root (berthd) can connect. */
+        if (bind(listen_fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                int e = errno;
+                listen_fd = safe_close(listen_fd);
+                errno = e;
+                sync_fail("control socket %s: %m", spec->socket_path);
+        }
+        if (listen(listen_fd, 4) < 0)
+                sync_fail("listen %s: %m", spec->socket_path);
+        epoll_add(listen_fd, TAG_LISTEN);
+}
+
+static void setup_output(void) {
+        int out[2], err[2];
+
+        log_fd = open(spec->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+        if (log_fd < 0)
+                sync_fail("open log %s: %m", spec->log_path);
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+                sync_fail("pipe: %m");
+        /* 1 MiB per pipe: a service does not stall while we are busy (issue 11
+         * of ANCHORS.md: a stalled stdout stalls the workload). */
+        if (fcntl(out[0], F_SETPIPE_SZ, PIPE_SIZE) < 0 || fcntl(err[0], F_SETPIPE_SZ, PIPE_SIZE) < 0)
+                shim_log("F_SETPIPE_SZ %d: %m, keeping the default pipe size", PIPE_SIZE);
+        if (fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(err[0], F_SETFL, O_NONBLOCK) < 0)
+                sync_fail("fcntl: %m");
+        ctx.out_r = out[0], ctx.out_w = out[1];
+        ctx.err_r = err[0], ctx.err_w = err[1];
+        epoll_add(ctx.out_r, TAG_OUT);
+        epoll_add(ctx.err_r, TAG_ERR);
+}
+
+/* ------------------------------------------------------------ output */
+
+/* Copies what one pipe holds (up to one buffer) to the log. Returns bytes read. */
+static ssize_t copy_output(int fd) {
+        ssize_t n = read(fd, io_buf, sizeof io_buf);
+
+        if (n <= 0)
+                return n;
+        for (ssize_t off = 0; off < n;) {
+                ssize_t w = write(log_fd, io_buf + off, (size_t) (n - off));
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        /* Disk full or similar: drop, never stall the service. */
+                        if (!log_write_failed)
+                                shim_log("write %s: %m, dropping output until writes work again", spec->log_path);
+                        log_write_failed = true;
+                        return n;
+                }
+                log_write_failed = false;
+                off += w;
+        }
+        return n;
+}
+
+static void drain_output(void) {
+        while (copy_output(ctx.out_r) > 0)
+                ;
+        while (copy_output(ctx.err_r) > 0)
+                ;
+}
+
+/* ------------------------------------------------------------ control socket */
+
+static void drop_client(const char *why) {
+        if (client_fd < 0)
+                return;
+        if (why)
+                shim_log("dropping client: %s", why);
+        (void) epoll_ctl(ctx.epoll_fd, EPOLL_CTL_DEL, client_fd, NULL);
+        client_fd = safe_close(client_fd);
+}
+
+static void send_msg(const struct shim_msg *m) {
+        char *buf = msg_buf;
+        int n;
+
+        if (client_fd < 0)
+                return;
+        n = shim_msg_encode(m, buf, sizeof msg_buf);
+        if (n < 0) {
+                shim_log("encode %s: %s", shim_msg_type_to_string(m->type), strerror(-n));
+                return;
+        }
+        /* A client that does not read gets dropped rather than blocking us: it
+         * gets everything again in HELLO when it reconnects. */
+        if (send(client_fd, buf, (size_t) n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                drop_client(strerror(errno));
+}
+
+static void send_status(enum shim_msg_type type) {
+        struct shim_msg m = { .type = type, .status = ctx.run.status };
+        m.status.shim_pid = getpid();
+        send_msg(&m);
+}
+
+_printf_(2, 3) static void send_error(int error, const char *fmt, ...) {
+        struct shim_msg m = { .type = SHIM_MSG_ERROR, .error = error };
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(m.message, sizeof m.message, fmt, ap);
+        va_end(ap);
+        send_msg(&m);
+}
+
+static void on_accept(void) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd < 0)
+                return;
+        drop_client(NULL); /* one client at a time: the newest is berthd */
+        client_fd = fd;
+        epoll_add(client_fd, TAG_CLIENT);
+        send_status(SHIM_MSG_HELLO);
+}
+
+static void on_request(const struct shim_msg *m) {
+        struct shim_status *st = &ctx.run.status;
+        int r;
+
+        switch (m->type) {
+        case SHIM_MSG_START:
+                if (run_active(&ctx)) {
+                        send_error(EBUSY, "run %llu is still active (pid %d)", (unsigned long long) st->run,
+                                   (int) st->pid);
+                        return;
+                }
+                r = run_start(&ctx);
+                if (r < 0) {
+                        shim_log("start run: %s", strerror(-r));
+                        send_error(-r, "start replica: %s", strerror(-r));
+                        return;
+                }
+                break;
+        case SHIM_MSG_SIGNAL:
+                r = run_signal(&ctx, m->signo);
+                if (r < 0) {
+                        send_error(-r, "signal %d: %s", m->signo, r == -ESRCH ? "no active run" : strerror(-r));
+                        return;
+                }
+                break;
+        case SHIM_MSG_ACK_EXIT:
+                if (st->state != SHIM_RUN_EXITED || st->run != m->run) {
+                        send_error(ESRCH, "run %llu has not exited (current run %llu, %s)",
+                                   (unsigned long long) m->run, (unsigned long long) st->run,
+                                   shim_run_state_to_string(st->state));
+                        return;
+                }
+                if (!st->acked) {
+                        st->acked = true;
+                        r = shim_status_write(spec->status_path, st, false);
+                        if (r < 0)
+                                shim_log("write %s: %s, ignoring", spec->status_path, strerror(-r));
+                }
+                break;
+        case SHIM_MSG_GET_STATUS:
+                break;
+        case SHIM_MSG_QUIT:
+                quit_requested = true;
+                shim_log("quit requested%s", run_active(&ctx) ? ", exiting when the run ends" : "");
+                break;
+        default:
+                send_error(EINVAL, "%s is not a request", shim_msg_type_to_string(m->type));
+                return;
+        }
+        send_status(SHIM_MSG_STATUS);
+}
+
+static void on_client(uint32_t events) {
+        char *buf = msg_buf; /* decoded into m before any reply reuses it */
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof msg_buf };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct shim_msg m;
+        ssize_t n;
+
+        n = recvmsg(client_fd, &mh, MSG_DONTWAIT);
+        if (n < 0) {
+                if (errno != EAGAIN && errno != EINTR)
+                        drop_client(strerror(errno));
+                return;
+        }
+        if (n == 0) { /* berthd went away (or restarts): we carry on */
+                drop_client(NULL);
+                return;
+        }
+        if ((mh.msg_flags & MSG_TRUNC) || (size_t) n > SHIM_MSG_MAX) {
+                send_error(EMSGSIZE, "request larger than %d bytes", SHIM_MSG_MAX);
+                return;
+        }
+        if (shim_msg_decode(buf, (size_t) n, &m) < 0) {
+                send_error(EBADMSG, "malformed request");
+                return;
+        }
+        on_request(&m);
+}
+
+/* ------------------------------------------------------------ children */
+
+static void on_signal(void) {
+        struct signalfd_siginfo si;
+
+        while (read(signal_fd, &si, sizeof si) == (ssize_t) sizeof si) {
+                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+                        shim_log("received %s, exiting once no run is active", strsignal((int) si.ssi_signo));
+                        quit_requested = true;
+                }
+        }
+        /* SIGCHLD coalesces: reap everything. As a subreaper we also adopt the
+         * leftovers of a replica without pid namespace: reaped and forgotten. */
+        for (;;) {
+                int status;
+                pid_t pid = waitpid(-1, &status, WNOHANG);
+                if (pid <= 0)
+                        break;
+                if (run_active(&ctx) && pid == ctx.run.status.pid) {
+                        drain_output(); /* the service's last words go first */
+                        run_finish(&ctx, status);
+                        send_status(SHIM_MSG_EXITED);
+                        (void) malloc_trim(0);
+                }
+        }
+}
+
+static _noreturn_ void shutdown_shim(void) {
+        drain_output();
+        (void) unlink(spec->socket_path);
+        shim_log("exiting");
+        _exit(0);
+}
+
+static _noreturn_ void event_loop(void) {
+        for (;;) {
+                struct epoll_event ev[8];
+                int n = epoll_wait(ctx.epoll_fd, ev, ELEMENTSOF(ev), -1);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        shim_log("epoll_wait: %m");
+                        _exit(EXIT_FAILURE);
+                }
+                for (int i = 0; i < n; i++) {
+                        switch (ev[i].data.u32) {
+                        case TAG_SIGNAL:
+                                on_signal();
+                                break;
+                        case TAG_LISTEN:
+                                on_accept();
+                                break;
+                        case TAG_CLIENT:
+                                if (client_fd >= 0)
+                                        on_client(ev[i].events);
+                                break;
+                        case TAG_OUT:
+                                (void) copy_output(ctx.out_r);
+                                break;
+                        case TAG_ERR:
+                                (void) copy_output(ctx.err_r);
+                                break;
+                        case TAG_REPORT:
+                                (void) run_read_reports(&ctx);
+                                break;
+                        }
+                }
+                if (quit_requested && !run_active(&ctx))
+                        shutdown_shim();
+        }
+}
+
+/* ------------------------------------------------------------ main */
+
+static void usage(void) {
+        static const char text[] = "Usage: berth-shim --spec PATH [--sync-fd N]\n"
+                                   "Keeps one berth replica: started by berthd, not by hand.\n";
+        (void) !write(STDOUT_FILENO, text, sizeof text - 1);
+}
+
+int main(int argc, char *argv[]) {
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        const char *spec_path = NULL;
+        sigset_t none;
+        int r;
+
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--spec") && i + 1 < argc)
+                        spec_path = argv[++i];
+                else if (streq(argv[i], "--sync-fd") && i + 1 < argc) {
+                        char *end;
+                        long v = strtol(argv[++i], &end, 10);
+                        if (*end || v < 3 || v > 65535 || fcntl((int) v, F_GETFD) < 0) {
+                                shim_log("--sync-fd %s: not an open file descriptor", argv[i]);
+                                return EXIT_FAILURE;
+                        }
+                        sync_fd = (int) v;
+                } else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+                        usage();
+                        return 0;
+                } else if (streq(argv[i], "--version")) {
+                        (void) !write(STDOUT_FILENO, BERTH_VERSION "\n", strlen(BERTH_VERSION) + 1);
+                        return 0;
+                } else {
+                        usage();
+                        return EXIT_FAILURE;
+                }
+        }
+        if (!spec_path) {
+                usage();
+                return EXIT_FAILURE;
+        }
+
+        /* Start from a clean signal state: berthd's mask and ignored signals
+         * are inherited across execve. */
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) sigaction(sig, &dfl, NULL);
+
+        r = launch_spec_read(spec_path, &spec);
+        if (r < 0)
+                sync_fail("read spec %s: %s", spec_path,
+                          r == -EBADMSG ? "corrupt or not a berth launch spec" : strerror(-r));
+
+        daemonize();
+        setup_process();
+        ctx.spec = spec;
+        ctx.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (ctx.epoll_fd < 0)
+                sync_fail("epoll_create1: %m");
+        setup_signals();
+        setup_control_socket();
+        setup_output();
+        if (spec->cgroup_v2_dir) {
+                ctx.cgroup_fd = open(spec->cgroup_v2_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (ctx.cgroup_fd < 0)
+                        sync_fail("open cgroup %s: %m", spec->cgroup_v2_dir);
+        }
+
+        r = run_start(&ctx);
+        if (r < 0)
+                sync_fail("start replica: %s", strerror(-r));
+        if (sync_fd >= 0) {
+                write_line(sync_fd, "%d %d\n", (int) getpid(), (int) ctx.run.status.pid);
+                sync_fd = safe_close(sync_fd);
+        }
+        /* Give back what start-up allocated and freed (spec text, temp names). */
+        (void) malloc_trim(0);
+        event_loop();
+}

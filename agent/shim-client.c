@@ -1,0 +1,221 @@
+/* shim-client.c: start berth-shim and talk to it (see shim-client.h).
+ *
+ * shim_spawn() follows conmon's handshake: the shim daemonizes (fork, setsid,
+ * fork) and its final process writes "<shim_pid> <replica_pid>\n" or
+ * "error <message>\n" on the pipe we pass as --sync-fd, then closes it. The
+ * process we forked exits as soon as the shim is daemonized; we reap it. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "shim-client.h"
+
+#define SYNC_LINE_MAX 1024
+
+static int parse_sync_line(const char *line, pid_t *ret_shim, pid_t *ret_replica, char **ret_error) {
+        long a, b;
+        char *end;
+
+        if (strncmp(line, "error ", 6) == 0) {
+                if (ret_error)
+                        *ret_error = strdup(line + 6);
+                return -EIO;
+        }
+        errno = 0;
+        a = strtol(line, &end, 10);
+        if (errno || end == line || *end != ' ' || a <= 0)
+                return -EBADMSG;
+        line = end + 1;
+        b = strtol(line, &end, 10);
+        if (errno || end == line || *end != 0 || b <= 0)
+                return -EBADMSG;
+        *ret_shim = (pid_t) a;
+        *ret_replica = (pid_t) b;
+        return 0;
+}
+
+int shim_spawn(const char *shim_path, const char *spec_path, pid_t *ret_shim_pid, pid_t *ret_replica_pid,
+               char **ret_error) {
+        char line[SYNC_LINE_MAX], fdstr[16];
+        size_t len = 0;
+        int p[2], status, r;
+        pid_t pid;
+
+        if (ret_error)
+                *ret_error = NULL;
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        snprintf(fdstr, sizeof fdstr, "%d", p[1]);
+
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                safe_close(p[0]);
+                safe_close(p[1]);
+                return r;
+        }
+        if (pid == 0) {
+                /* Only async-signal-safe calls from here: berthd may have threads. */
+                sigset_t none;
+                char msg[256];
+                int n;
+
+                sigemptyset(&none);
+                (void) sigprocmask(SIG_SETMASK, &none, NULL);
+                if (fcntl(p[1], F_SETFD, 0) < 0)
+                        _exit(127);
+                execl(shim_path, shim_path, "--spec", spec_path, "--sync-fd", fdstr, (char *) NULL);
+                n = snprintf(msg, sizeof msg, "error exec %s: %s\n", shim_path, strerror(errno));
+                (void) !write(p[1], msg, (size_t) MIN(MAX(n, 0), (int) sizeof msg - 1));
+                _exit(127);
+        }
+        safe_close(p[1]);
+
+        /* Read until newline or EOF (the shim died before reporting). */
+        while (len < sizeof line - 1) {
+                ssize_t n = read(p[0], line + len, sizeof line - 1 - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (memchr(line, '\n', len))
+                        break;
+        }
+        safe_close(p[0]);
+        line[len] = 0;
+        line[strcspn(line, "\n")] = 0;
+
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        break;
+
+        if (len == 0) {
+                if (ret_error)
+                        *ret_error = strdup("berth-shim exited without reporting (see its log)");
+                return -ECHILD;
+        }
+        r = parse_sync_line(line, ret_shim_pid, ret_replica_pid, ret_error);
+        if (r == -EBADMSG && ret_error)
+                *ret_error = strdup("berth-shim sent a malformed sync line");
+        return r;
+}
+
+int shim_connect(const char *socket_path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd, r;
+
+        if (strlen(socket_path) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, socket_path);
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        /* Blocking connect: on a unix socket it completes (or fails) at once,
+         * unless the backlog is full. */
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+                r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        return fd;
+}
+
+int shim_send(int fd, const struct shim_msg *m) {
+        char buf[SHIM_MSG_MAX];
+        int n = shim_msg_encode(m, buf, sizeof buf);
+
+        if (n < 0)
+                return n;
+        if (send(fd, buf, (size_t) n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+        return 0;
+}
+
+int shim_recv(int fd, struct shim_msg *ret) {
+        char buf[SHIM_MSG_MAX + 1];
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        ssize_t n;
+
+        n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0)
+                return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+        if (n == 0)
+                return -ECONNRESET;
+        if (mh.msg_flags & MSG_TRUNC)
+                return -EBADMSG;
+        return shim_msg_decode(buf, (size_t) n, ret);
+}
+
+static int64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int shim_recv_timeout(int fd, struct shim_msg *ret, int timeout_ms) {
+        int64_t deadline = now_ms() + timeout_ms;
+
+        for (;;) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                int left = timeout_ms < 0 ? -1 : (int) MAX(deadline - now_ms(), 0);
+                int r = shim_recv(fd, ret);
+
+                if (r != -EAGAIN)
+                        return r;
+                if (left == 0)
+                        return -ETIMEDOUT;
+                r = poll(&pfd, 1, left);
+                if (r < 0 && errno != EINTR)
+                        return -errno;
+                if (r == 0)
+                        return -ETIMEDOUT;
+        }
+}
+
+int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, struct shim_msg *ret_exited,
+              int timeout_ms) {
+        int r;
+
+        if (ret_exited)
+                ret_exited->type = SHIM_MSG_INVALID;
+        r = shim_send(fd, req);
+        if (r < 0)
+                return r;
+        for (;;) {
+                struct shim_msg m;
+
+                r = shim_recv_timeout(fd, &m, timeout_ms);
+                if (r < 0)
+                        return r;
+                if (m.type == SHIM_MSG_EXITED || m.type == SHIM_MSG_HELLO) {
+                        if (m.type == SHIM_MSG_EXITED && ret_exited)
+                                *ret_exited = m;
+                        continue;
+                }
+                if (ret_reply)
+                        *ret_reply = m;
+                return m.type == SHIM_MSG_ERROR ? -m.error : 0;
+        }
+}

@@ -1,0 +1,35 @@
+/* shim-client.h: berthd's side of berth-shim: start a shim, connect to its
+ * control socket, exchange shim-proto messages. No event loop here: berthd
+ * puts the connected fd on its sd-event loop and calls shim_recv() when it is
+ * readable. The blocking helpers (shim_spawn, shim_recv_timeout) are for
+ * start-up and tests. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "shim-proto.h"
+
+/* Starts `shim_path --spec spec_path --sync-fd N` and waits for its sync line.
+ * On success the shim runs daemonized (not our child) with the first run
+ * started: returns its pid and the replica's mini-init pid (host view). On
+ * failure returns -errno and, when the shim said why, *ret_error (malloc'd,
+ * may be NULL otherwise). Leaves no zombie: the intermediate process is reaped. */
+int shim_spawn(const char *shim_path, const char *spec_path, pid_t *ret_shim_pid, pid_t *ret_replica_pid,
+               char **ret_error);
+
+/* Connects to a shim's control socket: a non-blocking, CLOEXEC SOCK_SEQPACKET
+ * fd. The shim sends HELLO first. -ENOENT/-ECONNREFUSED when no shim listens. */
+int shim_connect(const char *socket_path);
+
+/* Sends one message. -EAGAIN when the socket is full, -EPIPE when the shim is gone. */
+int shim_send(int fd, const struct shim_msg *m);
+/* Receives one message without blocking: -EAGAIN when none is there,
+ * -ECONNRESET when the shim closed the connection, -EBADMSG when malformed. */
+int shim_recv(int fd, struct shim_msg *ret);
+/* Same, waiting up to timeout_ms (-1: forever): -ETIMEDOUT. */
+int shim_recv_timeout(int fd, struct shim_msg *ret, int timeout_ms);
+/* Sends a request and waits for its reply (STATUS or ERROR), handing any
+ * EXITED that arrives meanwhile to *ret_exited (when not NULL; its type is
+ * SHIM_MSG_INVALID otherwise). An ERROR reply returns -error. */
+int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, struct shim_msg *ret_exited,
+              int timeout_ms);

@@ -1,0 +1,290 @@
+/* mini-init.c: the replica's PID 1 (tini/catatonit's job) and the exec of the
+ * service.
+ *
+ * The clone of the shim lands in mini_init_main(): it runs the setup (setup.c),
+ * forks the service, then loops on sigwaitinfo(): every catchable signal is
+ * forwarded to the service, SIGCHLD reaps every zombie (orphans are reparented
+ * to us: PID 1 of the pid namespace, or a subreaper without one). When the
+ * service ends, its exact status goes to the shim over the report channel
+ * (PID 1 of a pid namespace cannot re-raise a fatal signal on itself) and we
+ * exit; the kernel then kills what is left of the pid namespace.
+ *
+ * Kernel/glibc quirk: we are a raw clone3() child of the shim, so glibc's
+ * cached thread id is the shim's: no raise(), abort() or pthread_* here. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+extern char **environ;
+
+void report_send(int fd, const char *msg) {
+        /* Best effort: a full or closed channel must not block PID 1. */
+        (void) send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+void report_errorf(int fd, const char *fmt, ...) {
+        char buf[REPORT_MAX];
+        va_list ap;
+
+        buf[0] = 'E';
+        va_start(ap, fmt);
+        vsnprintf(buf + 1, sizeof buf - 1, fmt, ap);
+        va_end(ap);
+        /* Not logged here: in the service child, fd 2 is the service's log. The
+         * shim logs the failure with the run's end. */
+        report_send(fd, buf);
+}
+
+/* Signals mini-init must not block: faults are its own bugs, and SIGKILL/SIGSTOP
+ * cannot be blocked anyway. */
+static bool signal_is_sync(int sig) {
+        return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ||
+               sig == SIGSYS || sig == SIGKILL || sig == SIGSTOP;
+}
+
+static void forwardable_set(sigset_t *set) {
+        sigfillset(set);
+        for (int sig = 1; sig < NSIG; sig++)
+                if (signal_is_sync(sig))
+                        sigdelset(set, sig);
+}
+
+/* ------------------------------------------------------------ the service child */
+
+/* The bounding set limits what any later execve can gain, root or not.
+ * PR_CAPBSET_READ fails (EINVAL) past the kernel's last capability. Needs
+ * CAP_SETPCAP in the effective set: call before changing uid. */
+static int drop_bounding_set(uint64_t keep) {
+        for (int cap = 0; cap < 64; cap++) {
+                if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
+                        break;
+                if (!(keep & LAUNCH_CAP(cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+static int drop_capabilities(uint64_t keep) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2];
+
+        /* Root keeps permitted = inheritable | bounding across execve, so the
+         * current sets must shrink too (inheritable above all). */
+        if (syscall(SYS_capget, &h, d) < 0)
+                return -errno;
+        for (int i = 0; i < 2; i++) {
+                uint32_t k = (uint32_t) (keep >> (32 * i));
+                d[i].effective &= k;
+                d[i].permitted &= k;
+                d[i].inheritable &= k;
+        }
+        if (syscall(SYS_capset, &h, d) < 0)
+                return -errno;
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+                return -errno;
+        return 0;
+}
+
+static int exit_code_for(int error) {
+        return error == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+}
+
+static const char *env_path(char **env) {
+        for (char **e = env; e && *e; e++)
+                if (strncmp(*e, "PATH=", 5) == 0)
+                        return *e + 5;
+        return NULL;
+}
+
+_noreturn_ static void service_exec(const struct launch_spec *s, int report_fd, int out_fd, int err_fd,
+                                    pid_t init_pid) {
+        static char *empty_env[] = { NULL };
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        sigset_t none;
+        const char *what;
+        int r;
+
+        report_send(report_fd, "P"); /* the shim learns our host pid from the credentials */
+
+        if (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0) {
+                r = -errno, what = "redirect output";
+                goto fail;
+        }
+        safe_close(out_fd);
+        safe_close(err_fd);
+        (void) setsid();
+
+        /* The service starts with default dispositions and nothing blocked:
+         * the shim ignores SIGPIPE, mini-init blocks everything. */
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) sigaction(sig, &dfl, NULL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+
+        /* Order matters: dropping the bounding set needs CAP_SETPCAP, changing
+         * ids needs CAP_SETUID/SETGID, so both come before the final capset. */
+        r = drop_bounding_set(s->caps_keep);
+        if (r < 0) {
+                what = "drop capabilities";
+                goto fail;
+        }
+        /* Supplementary groups are always replaced: nothing of berthd's leaks. */
+        if (setgroups(s->n_groups, s->groups) < 0 || setgid(s->gid) < 0 || setuid(s->uid) < 0) {
+                r = -errno;
+                report_errorf(report_fd, "set user %u:%u: %s", (unsigned) s->uid, (unsigned) s->gid, strerror(-r));
+                _exit(EXIT_CANNOT_RUN);
+        }
+        r = drop_capabilities(s->caps_keep);
+        if (r < 0) {
+                what = "drop capabilities";
+                goto fail;
+        }
+        /* no_new_privs always: setuid binaries and file caps cannot regain
+         * what was dropped above. */
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+                r = -errno, what = "set no_new_privs";
+                goto fail;
+        }
+        /* Set after the id change (which clears it): the service must not
+         * outlive its mini-init (matters without a pid namespace). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != init_pid)
+                _exit(EXIT_CANNOT_RUN);
+
+        if (chdir(s->cwd ? s->cwd : "/") < 0) {
+                r = -errno;
+                report_errorf(report_fd, "chdir %s: %s", s->cwd ? s->cwd : "/", strerror(-r));
+                _exit(exit_code_for(-r));
+        }
+
+        /* clearenv + the spec's environment; execvp() searches its PATH. */
+        environ = s->env ? s->env : empty_env;
+        execvp(s->argv[0], s->argv);
+        r = -errno;
+        if (!strchr(s->argv[0], '/') && r == -ENOENT)
+                report_errorf(report_fd, "exec %s: %s (not found in PATH=%s)", s->argv[0], strerror(-r),
+                              env_path(s->env) ? env_path(s->env) : "(unset)");
+        else
+                report_errorf(report_fd, "exec %s: %s", s->argv[0], strerror(-r));
+        _exit(exit_code_for(-r));
+
+fail:
+        report_errorf(report_fd, "%s: %s", what, strerror(-r));
+        _exit(EXIT_CANNOT_RUN);
+}
+
+/* ------------------------------------------------------------ mini-init */
+
+/* Keeps 0-2 and the given fds, closes everything else we inherited from the shim. */
+static void close_other_fds(int a, int b, int c) {
+        int keep[3] = { a, b, c };
+        int from = 3;
+
+        /* sort the three */
+        for (int i = 0; i < 3; i++)
+                for (int j = i + 1; j < 3; j++)
+                        if (keep[j] < keep[i]) {
+                                int t = keep[i];
+                                keep[i] = keep[j];
+                                keep[j] = t;
+                        }
+        for (int i = 0; i < 3; i++) {
+                if (keep[i] > from)
+                        (void) close_range((unsigned) from, (unsigned) keep[i] - 1, 0);
+                from = MAX(from, keep[i] + 1);
+        }
+        (void) close_range((unsigned) from, ~0U, 0);
+}
+
+static void report_status(int fd, int status) {
+        char buf[32];
+
+        if (WIFSIGNALED(status))
+                snprintf(buf, sizeof buf, "K%d%s", WTERMSIG(status), WCOREDUMP(status) ? "c" : "");
+        else
+                snprintf(buf, sizeof buf, "X%d", WEXITSTATUS(status));
+        report_send(fd, buf);
+}
+
+_noreturn_ void mini_init_main(const struct launch_spec *spec, bool joined_v2, int report_fd, int out_fd,
+                               int err_fd) {
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        sigset_t set;
+        pid_t service, self;
+        int r;
+
+        close_other_fds(report_fd, out_fd, err_fd);
+        (void) prctl(PR_SET_NAME, "berth-init", 0, 0, 0);
+        /* The shim's umask (0077) is for its own files; mount points we create
+         * and the service get the conventional 0022 (as Docker). */
+        umask(0022);
+
+        /* Everything forwardable stays blocked (as inherited from the shim),
+         * and gets the default disposition: a signal that is blocked is queued
+         * for sigwaitinfo() even for a pid-namespace init, which the kernel
+         * would otherwise shield from signals without a handler. */
+        forwardable_set(&set);
+        sigprocmask(SIG_SETMASK, &set, NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sigismember(&set, sig))
+                        (void) sigaction(sig, &dfl, NULL);
+
+        r = setup_run(spec, joined_v2, report_fd);
+        if (r < 0)
+                _exit(exit_code_for(-r));
+
+        self = getpid();
+        if (self != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+                shim_log("mini-init: PR_SET_CHILD_SUBREAPER: %m, ignoring");
+
+        service = fork();
+        if (service < 0) {
+                report_errorf(report_fd, "fork service: %m");
+                _exit(EXIT_CANNOT_RUN);
+        }
+        if (service == 0)
+                service_exec(spec, report_fd, out_fd, err_fd, self);
+
+        safe_close(out_fd);
+        safe_close(err_fd);
+
+        for (;;) {
+                siginfo_t si;
+                int sig = sigwaitinfo(&set, &si);
+
+                if (sig < 0)
+                        continue; /* EINTR: nothing is unblocked, but be safe */
+                if (sig != SIGCHLD) {
+                        /* Forward; the service may already be gone (ESRCH): fine. */
+                        (void) kill(service, sig);
+                        continue;
+                }
+                for (;;) {
+                        int status;
+                        pid_t p = waitpid(-1, &status, WNOHANG);
+                        if (p <= 0)
+                                break;
+                        if (p != service)
+                                continue; /* an orphan: reaped, that is all */
+                        report_status(report_fd, status);
+                        /* Mirror the status in our own exit code too, for the record. */
+                        _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+                }
+        }
+}

@@ -1,0 +1,313 @@
+/* run.c: one run of the replica, from the shim's side.
+ *
+ * run_start() clones the mini-init straight into its namespaces (and, with
+ * CLONE_INTO_CGROUP, into its v2 cgroup: no moment outside the limits), with
+ * a pidfd so signals can never hit a recycled pid. The clone's reports (the
+ * service's host pid, exec failures, the service's exact end) arrive on a
+ * socketpair; run_finish() turns them plus the mini-init's wait status into
+ * the run's status.
+ *
+ * Fallbacks: CLONE_INTO_CGROUP refused (EINVAL/EOPNOTSUPP/EBUSY/E2BIG) ->
+ * clone3 without it, the child then writes itself into the v2 cgroup.procs
+ * like the v1 ones; clone3 missing (ENOSYS, Linux < 5.3) -> clone(2) with
+ * CLONE_PIDFD. Either way the child joins its cgroups as its very first act,
+ * before any setup, and the service is only forked after that. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#define BERTH_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* struct clone_args of linux/sched.h (Linux 5.7 layout), kept here to avoid
+ * the clash between <linux/sched.h> and glibc's <sched.h>. */
+struct berth_clone_args {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+        uint64_t set_tid, set_tid_size, cgroup;
+};
+
+bool run_active(const struct shim_ctx *c) {
+        return c->run.status.state == SHIM_RUN_RUNNING;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Field 22 of /proc/PID/stat: with the pid, identifies a process for good. */
+static uint64_t proc_start_ticks(pid_t pid) {
+        char path[32], buf[1024];
+        const char *p;
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        n = read(fd, buf, sizeof buf - 1);
+        safe_close(fd);
+        if (n <= 0)
+                return 0;
+        buf[n] = 0;
+        p = strrchr(buf, ')'); /* comm may contain anything, even ") " */
+        if (!p)
+                return 0;
+        /* after ")": field 3 (state) ... field 22 */
+        for (int field = 2; p && field < 22; field++)
+                p = strchr(p + 1, ' ');
+        return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+static pid_t clone_raw(uint64_t flags, int cgroup_fd, int *ret_pidfd, bool *ret_joined) {
+        struct berth_clone_args a = {
+                .flags = flags | CLONE_PIDFD,
+                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        pid_t pid;
+
+        *ret_joined = false;
+        if (cgroup_fd >= 0) {
+                a.flags |= BERTH_CLONE_INTO_CGROUP;
+                a.cgroup = (uint64_t) cgroup_fd;
+                pid = (pid_t) syscall(SYS_clone3, &a, sizeof a);
+                if (pid >= 0) {
+                        *ret_joined = true;
+                        return pid;
+                }
+                if (errno != EINVAL && errno != EOPNOTSUPP && errno != EBUSY && errno != E2BIG && errno != ENOSYS)
+                        return -errno;
+                if (errno != ENOSYS)
+                        shim_log("CLONE_INTO_CGROUP: %m, the replica joins its v2 cgroup itself");
+                a.flags &= ~BERTH_CLONE_INTO_CGROUP;
+                a.cgroup = 0;
+        }
+        pid = (pid_t) syscall(SYS_clone3, &a, sizeof a);
+        if (pid >= 0)
+                return pid;
+        if (errno != ENOSYS)
+                return -errno;
+        shim_log("clone3: %m, falling back to clone(2)");
+        /* clone(2): x86-64 argument order (flags, stack, parent_tid, child_tid,
+         * tls); CLONE_PIDFD returns the pidfd through parent_tid. */
+        pid = (pid_t) syscall(SYS_clone, (unsigned long) (flags | CLONE_PIDFD | SIGCHLD), NULL, ret_pidfd, NULL, 0);
+        if (pid < 0 && errno == EINVAL) { /* Linux < 5.2: no pidfd, signals go by pid */
+                *ret_pidfd = -1;
+                pid = (pid_t) syscall(SYS_clone, (unsigned long) (flags | SIGCHLD), NULL, NULL, NULL, 0);
+        }
+        return pid < 0 ? -errno : pid;
+}
+
+int run_start(struct shim_ctx *c) {
+        const struct launch_spec *s = c->spec;
+        struct run *run = &c->run;
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_REPORT };
+        int sp[2], pidfd = -1, one = 1, r;
+        bool joined;
+        pid_t pid;
+
+        if (run_active(c))
+                return -EBUSY;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                return -errno;
+        /* Set before the clone: every report then carries its sender's pid. */
+        if (setsockopt(sp[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0 ||
+            fcntl(sp[0], F_SETFL, O_NONBLOCK) < 0) {
+                r = -errno;
+                goto fail;
+        }
+
+        /* CLONE_NEWCGROUP is left to the child: it must join its cgroups first. */
+        pid = clone_raw(s->clone_flags & ~(uint64_t) CLONE_NEWCGROUP, c->cgroup_fd, &pidfd, &joined);
+        if (pid < 0) {
+                r = pid;
+                goto fail;
+        }
+        if (pid == 0) {
+                safe_close(sp[0]);
+                mini_init_main(s, joined, sp[1], c->out_w, c->err_w);
+        }
+        safe_close(sp[1]);
+
+        *run = (struct run) {
+                .status = {
+                        .shim_pid = getpid(),
+                        .run = run->status.run + 1,
+                        .state = SHIM_RUN_RUNNING,
+                        .pid = pid,
+                        .start_usec = now_usec(),
+                        .start_ticks = proc_start_ticks(pid),
+                        .exit_code = -1,
+                },
+                .pidfd = pidfd,
+                .service_pidfd = -1,
+                .report_fd = sp[0],
+        };
+        if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, sp[0], &ev) < 0)
+                shim_log("epoll_ctl(report): %m, reports are read when the run ends");
+        /* Not fsync'ed: a "running" record is worthless after a crash of the machine. */
+        r = shim_status_write(s->status_path, &run->status, false);
+        if (r < 0)
+                shim_log("write %s: %s, ignoring", s->status_path, strerror(-r));
+        shim_log("run %llu started, pid %d", (unsigned long long) run->status.run, (int) pid);
+        return 0;
+fail:
+        safe_close(sp[0]);
+        safe_close(sp[1]);
+        return r;
+}
+
+static void report_done(struct shim_ctx *c) {
+        (void) epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, c->run.report_fd, NULL);
+        c->run.report_fd = safe_close(c->run.report_fd);
+}
+
+static void handle_report(struct shim_ctx *c, const char *m, size_t n, pid_t sender) {
+        struct shim_status *st = &c->run.status;
+        char num[16];
+
+        switch (m[0]) {
+        case 'P':
+                if (sender <= 0 || st->service_pid > 0)
+                        break;
+                st->service_pid = sender;
+                c->run.service_pidfd = (int) syscall(SYS_pidfd_open, sender, 0);
+                break;
+        case 'E':
+                if (!st->exec_error[0]) /* the first failure is the cause */
+                        snprintf(st->exec_error, sizeof st->exec_error, "%.*s", (int) (n - 1), m + 1);
+                break;
+        case 'X':
+        case 'K':
+                snprintf(num, sizeof num, "%.*s", (int) MIN(n - 1, sizeof num - 1), m + 1);
+                c->run.have_report = true;
+                if (m[0] == 'X') {
+                        st->exit_code = atoi(num);
+                        st->exit_signal = 0;
+                } else {
+                        st->exit_code = -1;
+                        st->exit_signal = atoi(num);
+                        st->core_dumped = strchr(num, 'c') != NULL;
+                }
+                break;
+        default:
+                shim_log("unknown report '%c', ignoring", m[0]);
+        }
+}
+
+int run_read_reports(struct shim_ctx *c) {
+        for (;;) {
+                char buf[REPORT_MAX + 1];
+                union {
+                        struct cmsghdr h;
+                        char b[CMSG_SPACE(sizeof(struct ucred))];
+                } ctl;
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof ctl };
+                pid_t sender = 0;
+                ssize_t n;
+
+                if (c->run.report_fd < 0)
+                        return -EAGAIN;
+                n = recvmsg(c->run.report_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                return -EAGAIN;
+                        shim_log("read reports: %m");
+                        report_done(c);
+                        return -EAGAIN;
+                }
+                if (n == 0) { /* every writer is gone */
+                        report_done(c);
+                        return -EAGAIN;
+                }
+                buf[n] = 0;
+                for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
+                        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS) {
+                                struct ucred u;
+                                memcpy(&u, CMSG_DATA(h), sizeof u);
+                                sender = u.pid; /* translated into our pid namespace by the kernel */
+                        }
+                handle_report(c, buf, (size_t) n, sender);
+        }
+}
+
+void run_finish(struct shim_ctx *c, int wait_status) {
+        struct run *run = &c->run;
+        struct shim_status *st = &run->status;
+        int r;
+
+        (void) run_read_reports(c); /* the mini-init's last words precede its exit */
+        if (run->report_fd >= 0)
+                report_done(c);
+
+        if (!run->have_report) {
+                /* Setup failed, or the mini-init itself was killed (SIGKILL): its
+                 * own status is the run's. */
+                if (WIFSIGNALED(wait_status)) {
+                        st->exit_code = -1;
+                        st->exit_signal = WTERMSIG(wait_status);
+                        st->core_dumped = WCOREDUMP(wait_status);
+                } else {
+                        st->exit_code = WEXITSTATUS(wait_status);
+                        st->exit_signal = 0;
+                }
+        }
+        st->state = SHIM_RUN_EXITED;
+        st->exit_usec = now_usec();
+        st->acked = false;
+        run->pidfd = safe_close(run->pidfd);
+        run->service_pidfd = safe_close(run->service_pidfd);
+
+        r = shim_status_write(c->spec->status_path, st, true);
+        if (r < 0)
+                shim_log("write %s: %s", c->spec->status_path, strerror(-r));
+        if (st->exit_signal)
+                shim_log("run %llu ended: killed by signal %d%s%s", (unsigned long long) st->run, st->exit_signal,
+                         st->exec_error[0] ? ": " : "", st->exec_error);
+        else
+                shim_log("run %llu ended: exit code %d%s%s", (unsigned long long) st->run, st->exit_code,
+                         st->exec_error[0] ? ": " : "", st->exec_error);
+}
+
+static int send_signal(int pidfd, pid_t pid, int signo) {
+        if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, signo, NULL, 0) >= 0)
+                return 0;
+        if (pidfd >= 0 && errno != ENOSYS)
+                return -errno;
+        return kill(pid, signo) < 0 ? -errno : 0;
+}
+
+int run_signal(struct shim_ctx *c, int signo) {
+        struct run *run = &c->run;
+
+        if (!run_active(c))
+                return -ESRCH;
+        if (signo <= 0 || signo >= NSIG)
+                return -EINVAL;
+        /* SIGKILL and SIGSTOP cannot be caught by the mini-init, so they go to
+         * the service directly when we know it; before that, SIGKILL to the
+         * mini-init ends the run (the pid namespace, or via PDEATHSIG). */
+        if ((signo == SIGKILL || signo == SIGSTOP) && run->status.service_pid > 0)
+                return send_signal(run->service_pidfd, run->status.service_pid, signo);
+        return send_signal(run->pidfd, run->status.pid, signo);
+}

@@ -1,0 +1,80 @@
+/* shim.h: internal interfaces between the parts of berth-shim:
+ *
+ *   shim.c       the daemon: daemonize, control socket, epoll loop, logs, status
+ *   run.c        one run: clone3 of the mini-init into namespaces and cgroup,
+ *                the report channel, turning the end of a run into a status
+ *   setup.c      in the new namespaces: list of setup operations, then execute
+ *   mini-init.c  PID 1 of the replica: forwards signals, reaps, execs the service
+ *
+ * Not a library: everything here runs in the shim process or in its clone. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "launch.h"
+#include "macro.h"
+#include "shim-proto.h"
+
+/* ------------------------------------------------------------ logging (shim.c)
+ * One line per call to fd 2 (the shim's own log, <log_path>.shim): no stdio
+ * buffers. %m works (glibc). Also used by the mini-init before it execs. */
+void shim_log(const char *fmt, ...) _printf_(1, 2);
+
+/* ------------------------------------------------------------ report channel
+ * mini-init and the service child talk to the shim over a SOCK_SEQPACKET
+ * socketpair, one short datagram per report; the shim's end has SO_PASSCRED,
+ * so the kernel tells it the sender's pid as seen from the host (the only way
+ * for the shim to learn the service's host pid across the pid namespace):
+ *   "P"             the service child exists (pid from SCM_CREDENTIALS)
+ *   "E<text>"       setup or exec failure, one human-readable line
+ *   "X<code>"       the service exited with <code>
+ *   "K<signo>[c]"   the service was killed by <signo> ("c": core dumped) */
+#define REPORT_MAX 600
+void report_send(int fd, const char *msg);
+void report_errorf(int fd, const char *fmt, ...) _printf_(2, 3);
+
+/* Exit codes of a run that never got to execute the service. */
+#define EXIT_NOT_FOUND 127   /* exec: no such file */
+#define EXIT_CANNOT_RUN 126  /* every other setup or exec failure */
+
+/* ------------------------------------------------------------ runs (run.c) */
+struct run {
+        struct shim_status status; /* what berthd sees */
+        int pidfd;                 /* mini-init; -1 when no run is active */
+        int service_pidfd;         /* the service, once known; -1 otherwise */
+        int report_fd;             /* our end of the report channel; -1 when none */
+        bool have_report;          /* the mini-init reported the service's end */
+};
+
+/* epoll data tags */
+enum { TAG_SIGNAL = 1, TAG_LISTEN, TAG_CLIENT, TAG_OUT, TAG_ERR, TAG_REPORT };
+
+struct shim_ctx {
+        const struct launch_spec *spec;
+        int epoll_fd;
+        int out_r, out_w, err_r, err_w; /* the service's stdout/stderr pipes, kept across runs */
+        int cgroup_fd;                  /* the v2 cgroup directory, or -1 */
+        struct run run;
+};
+
+/* Starts run number status.run + 1. Registers the report fd on epoll_fd. */
+int run_start(struct shim_ctx *c);
+/* Reads pending reports (non-blocking); returns -EAGAIN when drained. */
+int run_read_reports(struct shim_ctx *c);
+/* The mini-init was reaped with this wait status: finalizes run->status. */
+void run_finish(struct shim_ctx *c, int wait_status);
+/* Delivers a signal to the service (through the mini-init when it can catch it). */
+int run_signal(struct shim_ctx *c, int signo);
+bool run_active(const struct shim_ctx *c);
+
+/* ------------------------------------------------------------ in the clone */
+/* Builds and executes the setup operations (setup.c). joined_v2: the clone
+ * was born in the v2 cgroup already (CLONE_INTO_CGROUP). Reports a failure
+ * on report_fd itself; returns 0 or -errno. */
+int setup_run(const struct launch_spec *spec, bool joined_v2, int report_fd);
+
+/* The child of clone3: setup, then mini-init. Never returns (mini-init.c). */
+_noreturn_ void mini_init_main(const struct launch_spec *spec, bool joined_v2, int report_fd,
+                               int out_fd, int err_fd);

@@ -1,0 +1,98 @@
+/* shim-proto.h: the protocol between berthd and berth-shim, shared by both.
+ *
+ * Transport: a unix SOCK_SEQPACKET socket the shim listens on (the spec's
+ * socket_path). One message per packet; one client at a time (a new
+ * connection replaces the old one). A message is text, one "KEY=VALUE" per
+ * line, first line "MSG=<type>"; values are %-escaped like launch specs.
+ * Decoders ignore unknown keys (a shim outlives berthd upgrades) but reject
+ * duplicates, bad numbers and missing required keys with -EBADMSG.
+ *
+ * Conversation:
+ *   on connect        shim -> HELLO (the current status)
+ *   START             -> STATUS (new run running) | ERROR (EBUSY: a run is active)
+ *   SIGNAL signo      -> STATUS | ERROR (ESRCH: no active run)
+ *   ACK_EXIT run      -> STATUS (acked=1) | ERROR (ESRCH: no such exited run)
+ *   GET_STATUS        -> STATUS
+ *   QUIT              -> STATUS; the shim exits (removing its socket) once no run is active
+ *   asynchronously    shim -> EXITED when a run ends (repeated in HELLO until ACK_EXIT)
+ *
+ * The shim also writes the status (as a STATUS message) to the spec's
+ * status_path atomically, so berthd can learn a run's end without the socket.
+ *
+ * Pure functions, libc only, no allocation. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SHIM_PROTO_VERSION 1
+#define SHIM_MSG_MAX 4096   /* largest encoded message (one packet) */
+#define SHIM_TEXT_MAX 512   /* exec-failure and error texts, NUL included */
+
+enum shim_msg_type {
+        SHIM_MSG_INVALID = 0,
+        /* shim -> berthd */
+        SHIM_MSG_HELLO,
+        SHIM_MSG_STATUS,
+        SHIM_MSG_EXITED,
+        SHIM_MSG_ERROR,
+        /* berthd -> shim */
+        SHIM_MSG_START,
+        SHIM_MSG_SIGNAL,
+        SHIM_MSG_ACK_EXIT,
+        SHIM_MSG_GET_STATUS,
+        SHIM_MSG_QUIT,
+        _SHIM_MSG_MAX,
+};
+
+enum shim_run_state {
+        SHIM_RUN_NONE = 0,  /* no run started yet */
+        SHIM_RUN_RUNNING,
+        SHIM_RUN_EXITED,
+};
+
+struct shim_status {
+        int version;                 /* SHIM_PROTO_VERSION of the sender */
+        pid_t shim_pid;
+        uint64_t run;                /* run number, 1 for the first run */
+        enum shim_run_state state;
+        pid_t pid;                   /* the replica's mini-init, host pid */
+        pid_t service_pid;           /* the service, host pid; 0 = not known */
+        uint64_t start_usec;         /* CLOCK_REALTIME */
+        uint64_t start_ticks;        /* /proc/<pid>/stat field 22: detects pid reuse */
+        /* state == SHIM_RUN_EXITED: */
+        int exit_code;               /* -1 when killed by a signal */
+        int exit_signal;             /* 0 unless killed by a signal */
+        bool core_dumped;
+        uint64_t exit_usec;          /* CLOCK_REALTIME */
+        bool acked;                  /* berthd sent ACK_EXIT for this run */
+        char exec_error[SHIM_TEXT_MAX]; /* "" or why the service could not be started */
+};
+
+struct shim_msg {
+        enum shim_msg_type type;
+        struct shim_status status;   /* HELLO, STATUS, EXITED */
+        int signo;                   /* SIGNAL */
+        uint64_t run;                /* ACK_EXIT */
+        int error;                   /* ERROR: positive errno */
+        char message[SHIM_TEXT_MAX]; /* ERROR: human-readable */
+};
+
+const char *shim_msg_type_to_string(enum shim_msg_type t);
+enum shim_msg_type shim_msg_type_from_string(const char *s, size_t n);
+const char *shim_run_state_to_string(enum shim_run_state s);
+
+/* Encodes m into buf (NUL-terminated). Returns the length (without NUL),
+ * -ENOBUFS when buf is too small, -EINVAL on an invalid message. */
+int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size);
+/* Decodes exactly len bytes. -EBADMSG on malformed input; *ret is untouched then. */
+int shim_msg_decode(const char *buf, size_t len, struct shim_msg *ret);
+
+/* Convenience constructors for requests. */
+struct shim_msg shim_msg_request(enum shim_msg_type type);
+
+/* The status file: written atomically (fsync when sync), read back strictly. */
+int shim_status_write(const char *path, const struct shim_status *s, bool sync);
+int shim_status_read(const char *path, struct shim_status *ret);
