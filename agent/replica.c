@@ -602,13 +602,18 @@ static bool handle_exit(struct replica *r, const struct shim_status *st) {
         else
                 log_info("Replica %s: exited with status %d%s.", r->id, st->exit_code,
                          ev.oom_killed ? " (the OOM killer acted in its cgroup)" : "");
-        if (r->shim_fd >= 0) {
+        kill_leftovers(r); /* daemonized children of a run that is over */
+        /* the record first (RECORD is the supervisor's first action), then
+         * the acknowledgement: a berthd killed in between learns the exit
+         * again from the shim */
+        if (replica_feed(r, &ev))
+                return true;
+        if (r->shim_fd >= 0 && r->run == st->run) { /* not restarted in place yet */
                 struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
                 ack.run = st->run;
                 (void) shim_send(r->shim_fd, &ack);
         }
-        kill_leftovers(r); /* daemonized children of a run that is over */
-        return replica_feed(r, &ev);
+        return false;
 }
 
 /* The shim is gone (it crashed or was killed): learn the run's end from

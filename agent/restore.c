@@ -182,11 +182,6 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                         .exec_failed = status.exec_error[0] != 0,
                         .message = status.exec_error[0] ? status.exec_error : NULL,
                 };
-                if (r->shim_fd >= 0) {
-                        struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
-                        ack.run = status.run;
-                        (void) shim_send(r->shim_fd, &ack);
-                }
                 kill_leftovers(r);
         } else if (status.state == SHIM_RUN_EXITED) {
                 /* acked before berthd died: the record already knows */
@@ -212,6 +207,12 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                 return 0;
         }
         replica_save(r);
+        if (found.kind == SUP_FOUND_EXITED && r->shim_fd >= 0) {
+                /* recorded: the shim may forget the exit now */
+                struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
+                ack.run = status.run;
+                (void) shim_send(r->shim_fd, &ack);
+        }
         replica_apply(r, &a);
         return 0;
 }
