@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "api.h"
 #include "cgroup.h"
 #include "log.h"
 #include "macro.h"
@@ -36,6 +37,8 @@ static void help(void) {
                "                        (default /var/lib/berth)\n"
                "  --run-dir DIR         runtime files: shim sockets, lock (default /run/berth)\n"
                "  --socket PATH         control socket (default RUN-DIR/berth.sock)\n"
+               "  --socket-group GROUP  who besides root may use the control socket (default:\n"
+               "                        \"berth\" if that group exists, else root only)\n"
                "  --cgroup-parent PATH  create replica cgroups below PATH instead of below\n"
                "                        berthd's own cgroup (relative to each hierarchy's root)\n"
                "  --shim PATH           the berth-shim binary (default: next to berthd, then\n"
@@ -109,13 +112,14 @@ static int take_lock(const char *run_dir, int *ret_fd) {
 }
 
 int main(int argc, char **argv) {
-        enum { ARG_MANIFESTS = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_CGPARENT, ARG_SHIM, ARG_LOGLEVEL,
+        enum { ARG_MANIFESTS = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_SOCKET_GROUP, ARG_CGPARENT, ARG_SHIM, ARG_LOGLEVEL,
                ARG_CHECK, ARG_STOP, ARG_VERSION };
         static const struct option options[] = {
                 { "manifests", required_argument, NULL, ARG_MANIFESTS },
                 { "state-dir", required_argument, NULL, ARG_STATE },
                 { "run-dir", required_argument, NULL, ARG_RUN },
                 { "socket", required_argument, NULL, ARG_SOCKET },
+                { "socket-group", required_argument, NULL, ARG_SOCKET_GROUP },
                 { "cgroup-parent", required_argument, NULL, ARG_CGPARENT },
                 { "shim", required_argument, NULL, ARG_SHIM },
                 { "log-level", required_argument, NULL, ARG_LOGLEVEL },
@@ -131,6 +135,7 @@ int main(int argc, char **argv) {
                 .run_dir = "/run/berth",
         };
         _cleanup_free_ char *shim = NULL, *socket_default = NULL;
+        const char *socket_group = NULL;
         bool check = false;
         int c, r;
 
@@ -149,6 +154,9 @@ int main(int argc, char **argv) {
                         break;
                 case ARG_SOCKET:
                         cfg.socket_path = optarg;
+                        break;
+                case ARG_SOCKET_GROUP:
+                        socket_group = optarg;
                         break;
                 case ARG_CGPARENT:
                         cfg.cgroup_parent = optarg;
@@ -238,7 +246,14 @@ int main(int argc, char **argv) {
         }
 
         _cleanup_close_ int lock_fd = -1;
-        r = take_lock(cfg.run_dir, &lock_fd);
+        /* a berthd that was just killed may still share the lock with a
+         * child between fork and exec for a moment: wait a little */
+        for (int tries = 0;; tries++) {
+                r = take_lock(cfg.run_dir, &lock_fd);
+                if ((r != -EWOULDBLOCK && r != -EAGAIN) || tries >= 100)
+                        break;
+                usleep(20 * 1000);
+        }
         if (r == -EWOULDBLOCK || r == -EAGAIN) {
                 log_error("Another berthd already uses %s (%s/berthd.lock is locked): stop it first, or use another --run-dir.",
                           cfg.run_dir, cfg.run_dir);
@@ -252,7 +267,17 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return EXIT_FAILURE; /* manager_new logged why */
 
+        /* the API listens before manager_run() re-adopts the replicas and says
+         * READY=1: connections made meanwhile wait in the backlog */
+        struct api *api = NULL;
+        r = api_new(m, cfg.socket_path, socket_group, &api);
+        if (r < 0) {
+                manager_free(m);
+                return EXIT_FAILURE; /* api_new logged why */
+        }
+
         r = manager_run(m);
+        api_free(api);
         manager_free(m);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -633,6 +633,16 @@ int cg_remove(struct cg *cg, const char *path) {
         return 0;
 }
 
+int cg_remove_services(struct cg *cg) {
+        int ret = 0;
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                int r = cg_fs_rmdirat(cg->fs, cg->hier[i].fd, "services");
+                if (r < 0 && r != -ENOENT && ret == 0)
+                        ret = log_debug_errno(r, "cgroup: rmdir %s/services: %m", cg->hier[i].dir);
+        }
+        return ret;
+}
+
 int cg_oom_kill_count(struct cg *cg, const char *path, uint64_t *ret) {
         int r;
 

@@ -167,6 +167,10 @@ int cg_events_path(struct cg *cg, const char *path, char **ret);
  * -ENOTEMPTY if it has child cgroups. Already gone is fine. */
 int cg_remove(struct cg *cg, const char *path);
 
+/* Removes <parent>/services itself in every hierarchy (berthd stopping with
+ * no replica left). -ENOTEMPTY / -EBUSY when something is still there. */
+int cg_remove_services(struct cg *cg);
+
 /* OOM kills so far (v2 memory.events oom_kill, v1 memory.oom_control oom_kill). */
 int cg_oom_kill_count(struct cg *cg, const char *path, uint64_t *ret);
 /* An fd that becomes readable when an OOM kill may have happened; caller

@@ -252,12 +252,17 @@ static void reconcile_service(struct manager *m, struct service_state *s) {
         bool replacing = false;
 
         /* 1. stop what should not run: removed service, scale-down, shutdown */
-        for (size_t i = 0; i < s->n_replicas; i++) {
+        for (size_t i = 0; i < s->n_replicas;) {
                 struct replica *r = s->replicas[i];
-                if (replica_index(r) >= want && !replica_stop_requested(r))
+                size_t n = s->n_replicas;
+                if (replica_index(r) >= want && !replica_stop_requested(r)) {
                         replica_stop(r);
+                        if (s->n_replicas < n)
+                                continue; /* it had no run: removed (and freed) at once */
+                }
                 if (replica_index(r) < want && replica_stop_requested(r))
                         replacing = true;
+                i++;
         }
 
         /* 2. replace an outdated replica, one at a time (rollouts refine this) */
@@ -326,6 +331,9 @@ void manager_reconcile(struct manager *m) {
 
         if (m->exiting && n == 0) {
                 log_info("All replicas stopped, exiting.");
+                int k = cg_remove_services(m->cg);
+                if (k < 0)
+                        log_warning_errno(k, "Cannot remove the services cgroup: %m");
                 sd_event_exit(m->event, m->exit_code);
         }
 }

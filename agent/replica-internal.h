@@ -49,4 +49,8 @@ bool oom_since_start(struct replica *r);
 bool replica_feed(struct replica *r, const struct sup_event *ev);
 bool replica_apply(struct replica *r, const struct sup_actions *a);
 void replica_save(struct replica *r);
+/* Executes SPAWN: a new shim, or START in the current one; feeds STARTED or START_FAILED. */
+void replica_spawn(struct replica *r);
+/* QUIT the shim, wait for the cgroup to empty, remove it and the state: frees r (maybe later). */
+void replica_remove(struct replica *r);
 struct sup_time sup_now(void);

@@ -354,7 +354,11 @@ static int spawn_shim(struct replica *r, char **ret_error) {
 
 /* Another run in the same shim (restart in place). */
 static int restart_in_shim(struct replica *r, char **ret_error) {
-        struct shim_msg req = shim_msg_request(SHIM_MSG_START), reply, exited;
+        struct shim_msg req = shim_msg_request(SHIM_MSG_START), reply, exited, stale;
+        /* replies to earlier fire-and-forget requests (ACK_EXIT, SIGNAL) may
+         * still be queued: drop them so START's reply is the one we read */
+        while (shim_recv(r->shim_fd, &stale) >= 0)
+                ;
         kill_leftovers(r);
         (void) cg_oom_kill_count(r->m->cg, r->cg_path, &r->oom_base);
         int k = shim_call(r->shim_fd, &req, &reply, &exited, 5000);
@@ -363,11 +367,17 @@ static int restart_in_shim(struct replica *r, char **ret_error) {
                                 reply.type == SHIM_MSG_ERROR ? ": " : "", reply.type == SHIM_MSG_ERROR ? reply.message : "");
                 return k;
         }
+        if (reply.status.state != SHIM_RUN_RUNNING || reply.status.run <= r->run) {
+                (void) asprintf(ret_error, "shim: START answered with run %llu (%s), expected a new run after %llu",
+                                (unsigned long long) reply.status.run, shim_run_state_to_string(reply.status.state),
+                                (unsigned long long) r->run);
+                return -EPROTO;
+        }
         r->run = reply.status.run;
         return reply.status.pid;
 }
 
-static void do_spawn(struct replica *r) {
+void replica_spawn(struct replica *r) {
         _cleanup_free_ char *error = NULL;
         int pid;
 
@@ -411,13 +421,9 @@ static void do_signal(struct replica *r, int signo) {
 /* ---- removal ---------------------------------------------------------- */
 
 static void remove_state_files(struct replica *r) {
-        static const char *const files[] = { "record.json", "launch", "status" };
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                _cleanup_free_ char *p = NULL;
-                if (asprintf(&p, "%s/%s", r->dir, files[i]) >= 0)
-                        (void) unlink(p);
-        }
-        (void) rmdir(r->dir);
+        /* everything in it: the record, the launch spec, the shim's status
+         * (which the shim may rewrite until it exits), temp files of a crash */
+        (void) rm_dir_files(r->dir);
         char *slash = strrchr(r->dir, '/');
         if (slash) {
                 *slash = 0;
@@ -477,7 +483,7 @@ static void finish_remove(struct replica *r) {
         manager_replica_gone(m, r); /* frees r */
 }
 
-static void do_remove(struct replica *r) {
+void replica_remove(struct replica *r) {
         if (r->shim_fd >= 0) {
                 /* wait for the reply: closing with unread replies queued would
                  * reset the connection and could lose the QUIT */
@@ -509,7 +515,7 @@ bool replica_apply(struct replica *r, const struct sup_actions *a) {
                                 (void) sd_event_source_set_enabled(r->timer, SD_EVENT_OFF);
                         break;
                 case SUP_ACTION_SPAWN:
-                        do_spawn(r);
+                        replica_spawn(r);
                         break;
                 case SUP_ACTION_SIGNAL:
                         do_signal(r, act->signo);
@@ -521,7 +527,7 @@ bool replica_apply(struct replica *r, const struct sup_actions *a) {
                         break;
                 }
                 case SUP_ACTION_REMOVE:
-                        do_remove(r);
+                        replica_remove(r);
                         return true;
                 default:
                         break;

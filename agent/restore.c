@@ -21,6 +21,7 @@
 #include "replica-internal.h"
 #include "shim-client.h"
 #include "state.h"
+#include "util.h"
 
 static uint64_t json_u64(struct json_object *o, const char *key) {
         struct json_object *v;
@@ -80,7 +81,7 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
         if (k == -ENOENT) {
                 /* created but never recorded: nothing can run for it */
                 restore_discard(m, name, index);
-                (void) rmdir(dir);
+                (void) rm_dir_files(dir);
                 return 0;
         }
         if (k < 0 || !json_object_object_get_ex(o, "spec", &spec_json)) {
@@ -196,6 +197,14 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                                                   : "no shim found",
                  replica_state_to_string(r->rec.state));
 
+        if (r->rec.state == REPLICA_STARTING && found.kind == SUP_FOUND_GONE) {
+                /* the spawn was decided and recorded (and counted), but no run
+                 * came of it: berthd died before or while asking. Execute
+                 * the recorded decision again rather than count a failure. */
+                replica_spawn(r);
+                return 0;
+        }
+
         struct sup_actions a;
         k = sup_restore(&r->sup_cfg, &r->rec, &found, sup_now(), &a);
         if (k < 0) {
@@ -213,7 +222,11 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                 ack.run = status.run;
                 (void) shim_send(r->shim_fd, &ack);
         }
-        replica_apply(r, &a);
+        if (replica_apply(r, &a))
+                return 0; /* removed */
+        /* berthd died between recording a stopped replica and removing it */
+        if (r->rec.state == REPLICA_STOPPED && r->stop_requested)
+                replica_remove(r);
         return 0;
 }
 

@@ -1,6 +1,7 @@
 /* util.c: see util.h. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -177,6 +178,19 @@ int mkdir_p(const char *path, unsigned mode) {
                 *s = '/';
         }
         if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int rm_dir_files(const char *dir) {
+        DIR *d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        for (struct dirent *de; (de = readdir(d));)
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+        if (rmdir(dir) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
 }
