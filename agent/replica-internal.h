@@ -35,6 +35,8 @@ struct replica {
         sd_event_source *timer;
         sd_event_source *empty_watch; /* removal: waiting for the cgroup to empty */
         bool empty_watch_inotify;
+        sd_event_source *oom_watch;   /* fires when the OOM killer may have acted in the cgroup */
+        uint64_t oom_seen;            /* the cgroup's oom_kill count last reported */
         uint64_t remove_deadline;
 };
 
@@ -49,6 +51,8 @@ bool oom_since_start(struct replica *r);
 bool replica_feed(struct replica *r, const struct sup_event *ev);
 bool replica_apply(struct replica *r, const struct sup_actions *a);
 void replica_save(struct replica *r);
+/* Watches the cgroup's OOM counter (a child killed by the OOM killer is reported at once). */
+void replica_watch_oom(struct replica *r);
 /* Executes SPAWN: a new shim, or START in the current one; feeds STARTED or START_FAILED. */
 void replica_spawn(struct replica *r);
 /* QUIT the shim, wait for the cgroup to empty, remove it and the state: frees r (maybe later). */

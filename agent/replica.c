@@ -121,6 +121,7 @@ void replica_save(struct replica *r) {
         json_object_object_add(o, "run", json_object_new_int64((int64_t) r->run));
         json_object_object_add(o, "spawned_at", json_object_new_int64((int64_t) r->spawned_at));
         json_object_object_add(o, "oom_base", json_object_new_int64((int64_t) r->oom_base));
+        json_object_object_add(o, "oom_kills", json_object_new_int64((int64_t) r->oom_seen));
         json_object_object_add(o, "cgroup", json_object_new_string(r->cg_path));
         json_object_object_add(o, "state", json_object_new_string(replica_state_to_string(r->rec.state)));
         json_object_object_add(o, "since", time_json(r->rec.since));
@@ -200,6 +201,7 @@ void replica_free(struct replica *r) {
         replica_disconnect(r);
         sd_event_source_disable_unref(r->timer);
         sd_event_source_disable_unref(r->empty_watch);
+        sd_event_source_disable_unref(r->oom_watch);
         service_free(r->spec);
         free(r->id);
         free(r->cg_path);
@@ -343,6 +345,7 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         r->shim_pid = shim_pid;
         (void) proc_start_ticks(shim_pid, &r->shim_start_ticks);
         r->run = 1;
+        replica_watch_oom(r);
 
         k = replica_connect(r);
         if (k < 0)
@@ -484,6 +487,7 @@ static void finish_remove(struct replica *r) {
 }
 
 void replica_remove(struct replica *r) {
+        r->oom_watch = sd_event_source_disable_unref(r->oom_watch);
         if (r->shim_fd >= 0) {
                 /* wait for the reply: closing with unread replies queued would
                  * reset the connection and could lose the QUIT */
@@ -575,6 +579,76 @@ void replica_stop(struct replica *r) {
 
 /* ---- the shim's messages ---------------------------------------------- */
 
+/* The OOM killer acted in the replica's cgroup: a child (or the service
+ * itself, whose exit follows) was killed. Reported at once, in the log, the
+ * event stream and the record, so a killed child is never invisible. */
+/* Reads the counter and reports what is new. Called when the kernel signals
+ * (v2 memory.events; v1's eventfd, which recent kernels only fire in some
+ * cases), when a run ends, and whenever the replica is looked at (the API):
+ * never on a timer. */
+void replica_oom_check(struct replica *r) {
+        uint64_t n = 0;
+        if (cg_oom_kill_count(r->m->cg, r->cg_path, &n) < 0 || n <= r->oom_seen)
+                return;
+        log_warning("Replica %s: the OOM killer killed %llu process(es) in its cgroup (memory limit %llu bytes).",
+                    r->id, (unsigned long long) (n - r->oom_seen),
+                    (unsigned long long) r->spec->spec.resources.limits.memory);
+        events_emit(r->m->events, "ReplicaOOMKilled", r->svc->name, (int) r->index, NULL,
+                    "the OOM killer killed %llu process(es) in the replica's cgroup (oom_kill %llu -> %llu)",
+                    (unsigned long long) (n - r->oom_seen), (unsigned long long) r->oom_seen,
+                    (unsigned long long) n);
+        r->oom_seen = n;
+        replica_save(r);
+}
+
+static int on_oom_eventfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        uint64_t v;
+        (void) read(fd, &v, sizeof v); /* v1: reset the eventfd */
+        replica_oom_check(userdata);
+        return 0;
+}
+
+static int on_oom_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        replica_oom_check(userdata);
+        return 0;
+}
+
+void replica_watch_oom(struct replica *r) {
+        int fd = -1;
+        if (r->oom_watch || !r->spec->spec.resources.limits.memory)
+                return;
+        (void) cg_oom_kill_count(r->m->cg, r->cg_path, &r->oom_seen);
+        int k;
+        if (cg_get_mode(r->m->cg) == CG_MODE_UNIFIED) {
+                /* v2: memory.events next to cgroup.events; sd-event shares one
+                 * inotify instance among all watches (the per-user instance
+                 * limit is 128) */
+                _cleanup_free_ char *events = NULL;
+                k = cg_events_path(r->m->cg, r->cg_path, &events);
+                if (k >= 0) {
+                        char *slash = strrchr(events, '/');
+                        _cleanup_free_ char *mem = NULL;
+                        if (slash && asprintf(&mem, "%.*s/memory.events", (int) (slash - events), events) >= 0)
+                                k = sd_event_add_inotify(r->m->event, &r->oom_watch, mem, IN_MODIFY, on_oom_inotify, r);
+                        else
+                                k = -ENOMEM;
+                }
+        } else {
+                /* v1: an eventfd registered on memory.oom_control */
+                k = cg_oom_watch(r->m->cg, r->cg_path, &fd);
+                if (k >= 0) {
+                        (void) fd_nonblock(fd);
+                        k = sd_event_add_io(r->m->event, &r->oom_watch, fd, EPOLLIN, on_oom_eventfd, r);
+                        if (k >= 0)
+                                (void) sd_event_source_set_io_fd_own(r->oom_watch, true);
+                        else
+                                close(fd);
+                }
+        }
+        if (k < 0)
+                log_debug_errno(k, "Replica %s: cannot watch for OOM kills: %m; they show when the run ends.", r->id);
+}
+
 bool oom_since_start(struct replica *r) {
         uint64_t n = 0;
         return cg_oom_kill_count(r->m->cg, r->cg_path, &n) >= 0 && n > r->oom_base;
@@ -582,6 +656,7 @@ bool oom_since_start(struct replica *r) {
 
 /* A run ended: feed the supervisor, then acknowledge so the shim forgets it. */
 static bool handle_exit(struct replica *r, const struct shim_status *st) {
+        replica_oom_check(r);
         struct sup_event ev = {
                 .type = SUP_EVENT_EXITED,
                 .now = sup_now(),
@@ -683,7 +758,8 @@ static struct json_object *time_or_null(uint64_t realtime_usec) {
         return realtime_usec ? json_object_new_string(format_rfc3339(realtime_usec, buf, sizeof buf)) : NULL;
 }
 
-struct json_object *replica_to_json(const struct replica *r) {
+struct json_object *replica_to_json(struct replica *r) {
+        replica_oom_check(r);
         struct json_object *o = json_object_new_object();
         const struct sup_record *rec = &r->rec;
         bool has_run = rec->state == REPLICA_RUNNING || rec->state == REPLICA_STOPPING || rec->state == REPLICA_KILLING;
@@ -712,5 +788,6 @@ struct json_object *replica_to_json(const struct replica *r) {
         json_object_object_add(o, "next_restart_at",
                                rec->state == REPLICA_BACKOFF ? time_or_null(rec->next_start_at.real) : NULL);
         json_object_object_add(o, "shim_pid", r->shim_pid > 0 ? json_object_new_int(r->shim_pid) : NULL);
+        json_object_object_add(o, "oom_kills", json_object_new_int64((int64_t) r->oom_seen));
         return o;
 }

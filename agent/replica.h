@@ -33,7 +33,9 @@ struct service_state *replica_service(const struct replica *r);
 const struct sup_record *replica_record(const struct replica *r);
 
 /* The replica as the API shows it (see manager_replicas_json()). */
-struct json_object *replica_to_json(const struct replica *r);
+struct json_object *replica_to_json(struct replica *r);
+/* Reports OOM kills in the replica's cgroup that were not reported yet. */
+void replica_oom_check(struct replica *r);
 
 /* At start: load the saved desired state and every replica record, find
  * each replica's shim, and re-adopt or clean up. Also removes replica

@@ -137,6 +137,7 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
         r->shim_start_ticks = json_u64(o, "shim_start_ticks");
         r->run = json_u64(o, "run");
         r->oom_base = json_u64(o, "oom_base");
+        r->oom_seen = json_u64(o, "oom_kills");
         json_object_put(o);
 
         /* attach before acting: actions may reconcile */
@@ -215,6 +216,7 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                 replica_feed(r, &ev);
                 return 0;
         }
+        replica_watch_oom(r);
         replica_save(r);
         if (found.kind == SUP_FOUND_EXITED && r->shim_fd >= 0) {
                 /* recorded: the shim may forget the exit now */

@@ -182,6 +182,13 @@ int mkdir_p(const char *path, unsigned mode) {
         return 0;
 }
 
+int fd_nonblock(int fd) {
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+                return -errno;
+        return 0;
+}
+
 int rm_dir_files(const char *dir) {
         DIR *d = opendir(dir);
         if (!d)

@@ -29,6 +29,9 @@ int write_file_atomic(const char *path, const void *data, size_t size, unsigned 
 /* mkdir -p with the given mode; existing directories are fine. */
 int mkdir_p(const char *path, unsigned mode);
 
+/* Sets O_NONBLOCK. */
+int fd_nonblock(int fd);
+
 /* Removes the files of a directory (not recursively) and the directory. */
 int rm_dir_files(const char *dir);
 

@@ -253,6 +253,28 @@ check "removing oom.yaml removes the failed replica"
 remove_service oom
 ok "oom removed"
 
+check "a CHILD of the service killed by the OOM killer is reported on the replica while the service runs on"
+write_manifest oomchild <<'EOF'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: oomchild}
+spec:
+  command: ["/bin/sh", "-c", "/usr/bin/python3 -c 'b = bytearray(200 * 1024 * 1024)'; echo child status $?; exec sleep 1000"]
+  terminationGracePeriod: 1s
+  resources:
+    limits: {memory: 64Mi, pids: 16}
+EOF
+# cgroup v1 has no reliable OOM notification on this kernel: berthd reads the
+# counter whenever the replica is looked at (the API), on v2 memory.events tells it
+wait_for sh -c "curl -sf --unix-socket '$RUN/berth.sock' http://localhost/v1/replicas?service=oomchild | grep -q '\"oom_kills\":1'" \
+        --timeout 10 --what "GET /v1/replicas to show oomchild-0 with oom_kills 1"
+record_is oomchild 0 oom_kills 1 || fail "oomchild-0's record does not count the OOM kill"
+record_is oomchild 0 state running || fail "oomchild-0 is $(record_field oomchild 0 state), the service should run on"
+wait_for grep -q "child status 137" "$(replica_log oomchild 0)" --timeout 5 --what "the service to see its child killed (status 137)"
+grep -q 'Replica oomchild-0: the OOM killer killed 1 process' "$BERTHD_LOG" || fail "berthd did not log the OOM kill of oomchild-0's child"
+remove_service oomchild
+ok "oomchild-0: oom_kills 1 in its record and berthd's log while its service kept running"
+
 # ------------------------------------------------------------------ 5
 step "5. fork bomb with pids limit 32 stops at pids.max; berthd and the others unaffected"
 SNAP=$(pids_of $STABLE probe/0)
