@@ -104,10 +104,15 @@ static int service_set_desired(struct manager *m, struct service *svc, const cha
                 events_emit(m->events, "ServiceScaled", s->name, -1, NULL, "scaled from %lld to %lld replicas",
                             (long long) s->desired->spec.replicas, (long long) svc->spec.replicas);
         }
+        char *src = strdup(source); /* source may be s->source itself (scale) */
+        if (!src) {
+                service_free(svc);
+                return log_error_errno(ENOMEM, "Out of memory.");
+        }
         service_free(s->desired);
         s->desired = svc;
         free(s->source);
-        s->source = strdup(source);
+        s->source = src;
         int k = state_save_service(m, s);
         if (k < 0)
                 log_warning_errno(k, "Cannot save service %s in %s: %m; continuing.", s->name, m->cfg.state_dir);
@@ -711,8 +716,10 @@ static struct service_state **sorted_services(struct manager *m) {
         struct service_state **v = calloc(m->n_services + 1, sizeof *v);
         if (!v)
                 return NULL;
-        memcpy(v, m->services, m->n_services * sizeof *v);
-        qsort(v, m->n_services, sizeof *v, compare_services);
+        if (m->n_services > 0) {
+                memcpy(v, m->services, m->n_services * sizeof *v);
+                qsort(v, m->n_services, sizeof *v, compare_services);
+        }
         return v;
 }
 
@@ -745,8 +752,10 @@ int manager_replicas_json(struct manager *m, const char *service, struct json_ob
                 _cleanup_free_ struct replica **rs = calloc(s->n_replicas + 1, sizeof *rs);
                 if (!rs)
                         break;
-                memcpy(rs, s->replicas, s->n_replicas * sizeof *rs);
-                qsort(rs, s->n_replicas, sizeof *rs, compare_replicas);
+                if (s->n_replicas > 0) {
+                        memcpy(rs, s->replicas, s->n_replicas * sizeof *rs);
+                        qsort(rs, s->n_replicas, sizeof *rs, compare_replicas);
+                }
                 for (size_t k = 0; k < s->n_replicas; k++)
                         json_object_array_add(a, replica_to_json(rs[k]));
         }

@@ -1,0 +1,288 @@
+/* deploy.c: `berthctl deploy -f FILE|DIR [-f ...] [--dry-run]`.
+ *
+ * First every file is validated here, exactly as `berthctl validate` does
+ * (same FILE:LINE:COL messages, a service defined in two files refused):
+ * nothing is sent unless all of them are valid. Then each file is sent as
+ * it is (Content-Type: application/yaml, X-Berth-Filename: the path as
+ * given, so berthd's own errors point at the same lines) and berthd answers
+ * with what changed, one line per service. A file berthd refuses (e.g. a
+ * service owned by its manifests directory) does not stop the others; the
+ * exit status is then 1. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "berthctl.h"
+#include "client.h"
+#include "diag.h"
+#include "macro.h"
+#include "manifest.h"
+#include "output.h"
+#include "util.h"
+
+struct file_list {
+        char **v;
+        size_t n;
+};
+
+static void file_list_done(struct file_list *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        *l = (struct file_list) {};
+}
+
+static int file_list_push(struct file_list *l, char *path) {
+        char **v = realloc(l->v, (l->n + 1) * sizeof *v);
+        if (!v) {
+                free(path);
+                return -ENOMEM;
+        }
+        l->v = v;
+        l->v[l->n++] = path;
+        return 0;
+}
+
+static void deploy_help(void) {
+        printf("Usage: berthctl deploy -f FILE|DIR [-f FILE|DIR...] [--dry-run]\n"
+               "\n"
+               "Create or update the services of the manifests. A directory stands for its\n"
+               "*.yaml and *.yml files. Every file is checked first, as 'berthctl validate'\n"
+               "does (errors: FILE:LINE:COL: error: ...); nothing is sent unless all are\n"
+               "valid. Then berthd applies each file and says what changed, per service:\n"
+               "  web: created (revision 1, 3 replicas)\n"
+               "  web: updated (revision 2, 3 replicas)   the spec changed: replicas are\n"
+               "                                          replaced one at a time\n"
+               "  web: scaled (revision 1, 5 replicas)    only the replica count changed\n"
+               "  web: unchanged\n"
+               "Deploying the same file twice changes nothing.\n"
+               "\n"
+               "Options:\n"
+               "  -f, --filename FILE|DIR  a manifest file or directory (repeatable)\n"
+               "      --dry-run            print what would change; change nothing\n"
+               "  -h, --help               show this help\n"
+               "\n"
+               "Exit status: 0 ok, 1 invalid manifests or berthd refused a file, 2 usage\n"
+               "error, 3 cannot reach berthd.\n");
+}
+
+static int compare_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The manifests of DIR, sorted (the order berthd reads its directory in). */
+static int expand_dir(const char *dir, struct file_list *files, struct diag_list *diags) {
+        DIR *d = opendir(dir);
+        if (!d) {
+                diag_add(diags, dir, 0, 0, "cannot open directory: %s", strerror(errno));
+                return -errno;
+        }
+        struct file_list names = {};
+        int r = 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                char *s;
+                if (!manifest_filename_ok(de->d_name))
+                        continue;
+                if (!(s = strdup(de->d_name)) || file_list_push(&names, s) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+        }
+        closedir(d);
+        if (names.n > 0)
+                qsort(names.v, names.n, sizeof *names.v, compare_str);
+        if (r >= 0 && names.n == 0) {
+                diag_add(diags, dir, 0, 0, "no manifests (*.yaml, *.yml) in this directory");
+                r = -ENOENT;
+        }
+        for (size_t i = 0; r >= 0 && i < names.n; i++) {
+                char *p;
+                size_t n = strlen(dir);
+                if (asprintf(&p, "%s%s%s", dir, n > 0 && dir[n - 1] == '/' ? "" : "/", names.v[i]) < 0)
+                        r = -ENOMEM;
+                else
+                        r = file_list_push(files, p);
+        }
+        file_list_done(&names);
+        return r;
+}
+
+/* Validates one file; its services are added to all (for the duplicate check). */
+static int validate_file(const char *path, struct service_list *all, struct diag_list *diags, size_t *ret_n) {
+        struct service_list l = {};
+        int r = manifest_parse_file(path, 0, &l, diags);
+        *ret_n = l.n;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < l.n; i++) {
+                for (size_t j = 0; j < all->n; j++)
+                        if (streq(all->v[j]->metadata.name, l.v[i]->metadata.name)) {
+                                diag_add(diags, path, 0, 0,
+                                         "metadata.name: service \"%s\" is also defined in an earlier file",
+                                         l.v[i]->metadata.name);
+                                r = -EINVAL;
+                        }
+                if (service_list_push(all, TAKE_PTR(l.v[i])) < 0)
+                        r = -ENOMEM;
+        }
+        free(l.v);
+        return r;
+}
+
+/* The X-Berth-Filename header: the path as given, control characters
+ * replaced (a header is one line). */
+static char *filename_header(const char *path) {
+        char *h;
+        if (asprintf(&h, "X-Berth-Filename: %s", path) < 0)
+                return NULL;
+        for (char *p = h; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = '?';
+        return h;
+}
+
+/* Sends one file; prints the changes. Returns the exit status. */
+static int deploy_file(const struct global_options *g, const char *path, bool dry_run) {
+        _cleanup_free_ char *data = NULL, *header = NULL;
+        size_t size;
+        int r = read_full_file(path, MANIFEST_MAX_SIZE, &data, &size);
+        if (r < 0) {
+                fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(-r));
+                return EXIT_FAILED;
+        }
+        if (!(header = filename_header(path))) {
+                fprintf(stderr, "berthctl: error: out of memory\n");
+                return EXIT_FAILED;
+        }
+        const char *headers[] = { header, NULL };
+        struct client_request req = {
+                .method = "POST",
+                .path = dry_run ? "/v1/services?dryRun=1" : "/v1/services",
+                .body = data,
+                .body_size = size,
+                .content_type = "application/yaml",
+                .headers = headers,
+        };
+        struct json_object *reply = NULL, *changes;
+        r = client_call_raw(g, &req, &reply);
+        if (r != EXIT_OK)
+                return r;
+        if (!json_object_object_get_ex(reply, "changes", &changes) || !json_object_is_type(changes, json_type_array)) {
+                fprintf(stderr, "berthctl: error: berthd's reply for %s has no \"changes\" list\n", path);
+                json_object_put(reply);
+                return EXIT_FAILED;
+        }
+        for (size_t i = 0; i < json_object_array_length(changes); i++) {
+                _cleanup_free_ char *line = format_change(json_object_array_get_idx(changes, i), dry_run);
+                printf("%s\n", line ? line : "?");
+        }
+        json_object_put(reply);
+        return EXIT_OK;
+}
+
+int cmd_deploy(const struct global_options *g, int argc, char **argv) {
+        enum { ARG_DRY_RUN = 0x100 };
+        static const struct option options[] = {
+                { "filename", required_argument, NULL, 'f' },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct file_list args = {}, files = {};
+        struct service_list all = {};
+        struct diag_list diags = {};
+        _cleanup_free_ size_t *n_services = NULL; /* per file: its services */
+        bool dry_run = false, ok = true;
+        int c, r, status = EXIT_OK;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":f:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        if (!*optarg) {
+                                file_list_done(&args);
+                                return usage_error("deploy", "-f needs a file or directory, not an empty string");
+                        }
+                        /* args only borrows argv: entries are freed as a file_list, so copy */
+                        if (file_list_push(&args, strdup(optarg)) < 0 || !args.v[args.n - 1]) {
+                                file_list_done(&args);
+                                fprintf(stderr, "berthctl: error: out of memory\n");
+                                return EXIT_FAILED;
+                        }
+                        break;
+                case ARG_DRY_RUN:
+                        dry_run = true;
+                        break;
+                case 'h':
+                        file_list_done(&args);
+                        deploy_help();
+                        return EXIT_OK;
+                default:
+                        file_list_done(&args);
+                        return option_error("deploy", c, argv);
+                }
+        if (optind < argc) {
+                file_list_done(&args);
+                return usage_error("deploy", "unexpected argument \"%s\" (manifests are given with -f)", argv[optind]);
+        }
+        if (args.n == 0)
+                return usage_error("deploy", "no manifest given (use -f FILE or -f DIR)");
+
+        /* 1. the files, 2. all of them valid, 3. send each */
+        for (size_t i = 0; i < args.n; i++) {
+                struct stat st;
+                char *p;
+                if (stat(args.v[i], &st) == 0 && S_ISDIR(st.st_mode))
+                        r = expand_dir(args.v[i], &files, &diags);
+                else
+                        r = (p = strdup(args.v[i])) ? file_list_push(&files, p) : -ENOMEM;
+                if (r == -ENOMEM)
+                        goto oom;
+                if (r < 0)
+                        ok = false;
+        }
+        n_services = calloc(files.n + 1, sizeof *n_services);
+        if (!n_services)
+                goto oom;
+        for (size_t i = 0; i < files.n; i++) {
+                r = validate_file(files.v[i], &all, &diags, &n_services[i]);
+                if (r == -ENOMEM)
+                        goto oom;
+                if (r < 0)
+                        ok = false;
+        }
+        if (!ok || diag_has_errors(&diags)) {
+                diag_list_print(&diags, stderr);
+                status = EXIT_FAILED;
+                goto done;
+        }
+
+        for (size_t i = 0; i < files.n; i++) {
+                if (n_services[i] == 0)
+                        continue; /* only empty documents */
+                r = deploy_file(g, files.v[i], dry_run);
+                if (r == EXIT_UNREACHABLE) {
+                        status = r;
+                        break;
+                }
+                if (r != EXIT_OK)
+                        status = r;
+        }
+        goto done;
+
+oom:
+        fprintf(stderr, "berthctl: error: out of memory\n");
+        status = EXIT_FAILED;
+done:
+        file_list_done(&args);
+        file_list_done(&files);
+        service_list_done(&all);
+        diag_list_done(&diags);
+        return status;
+}
