@@ -490,6 +490,7 @@ struct manager *manager_free(struct manager *m) {
                 service_state_free(m, m->services[m->n_services - 1]);
         free(m->services);
         sd_event_source_unref(m->reconcile_event);
+        sd_event_source_unref(m->sync_event);
         sd_event_source_unref(m->rescan_event);
         sd_event_source_unref(m->inotify_event);
         sd_event_source_unref(m->sigterm_event);

@@ -56,6 +56,7 @@ struct manager {
         uint64_t started_at;     /* realtime µs */
 
         sd_event_source *reconcile_event; /* defer, one-shot, re-armed on demand */
+        sd_event_source *sync_event;      /* defer: syncfs() of the state directory */
         sd_event_source *rescan_event;    /* defer: re-read the manifests directory */
         sd_event_source *inotify_event;
         sd_event_source *sigterm_event, *sigint_event, *sighup_event;

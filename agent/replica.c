@@ -140,8 +140,9 @@ void replica_save(struct replica *r) {
         json_object_object_add(e, "message", json_object_new_string(r->rec.last_exit.message));
         json_object_object_add(o, "last_exit", e);
         json_object_object_add(o, "spec", service_to_json(r->spec));
-        int k = state_write_json(path, o);
+        int k = state_write_json(path, o, false);
         json_object_put(o);
+        state_sync_soon(r->m);
         if (k < 0)
                 log_warning_errno(k, "Replica %s: cannot save its record %s: %m; continuing (a berthd restart may "
                                      "not know its latest state).",
@@ -330,7 +331,7 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         cg_strv_free(procs);
         if (k < 0)
                 return k;
-        k = launch_spec_write(&spec, spec_path);
+        k = launch_spec_write(&spec, spec_path); /* durable with the record's sync */
         launch_spec_done(&spec);
         if (k < 0) {
                 (void) asprintf(ret_error, "cannot write %s: %s", spec_path, strerror(-k));

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,11 +48,28 @@ int state_read_json(const char *path, struct json_object **ret) {
         return 0;
 }
 
-int state_write_json(const char *path, struct json_object *o) {
+int state_write_json(const char *path, struct json_object *o, bool durable) {
         const char *s = json_object_to_json_string_ext(o, BERTH_JSON_PLAIN);
         if (!s)
                 return -ENOMEM;
-        return write_file_atomic(path, s, strlen(s), 0600);
+        return durable ? write_file_atomic(path, s, strlen(s), 0600) : write_file_replace(path, s, strlen(s), 0600);
+}
+
+static int on_sync(sd_event_source *s, void *userdata) {
+        struct manager *m = userdata;
+        _cleanup_close_ int fd = open(m->cfg.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || syncfs(fd) < 0)
+                log_warning_errno(errno, "Cannot sync %s: %m", m->cfg.state_dir);
+        return 0;
+}
+
+void state_sync_soon(struct manager *m) {
+        if (!m->sync_event) {
+                if (sd_event_add_defer(m->event, &m->sync_event, on_sync, m) < 0)
+                        return;
+                (void) sd_event_source_set_priority(m->sync_event, SD_EVENT_PRIORITY_IDLE + 1);
+        }
+        (void) sd_event_source_set_enabled(m->sync_event, SD_EVENT_ONESHOT);
 }
 
 void state_quarantine(const char *path, const char *why) {
@@ -75,7 +93,7 @@ int state_save_service(struct manager *m, const struct service_state *s) {
         json_object_object_add(o, "source", s->source ? json_object_new_string(s->source) : NULL);
         json_object_object_add(o, "stopped", json_object_new_boolean(s->stopped));
         json_object_object_add(o, "service", s->desired ? service_to_json(s->desired) : NULL);
-        r = state_write_json(path, o);
+        r = state_write_json(path, o, true);
         json_object_put(o);
         return r;
 }

@@ -18,6 +18,12 @@ int state_load_services(struct manager *m);
 
 /* Reads a JSON object from a file (size-capped, strict). -EBADMSG when corrupt. */
 int state_read_json(const char *path, struct json_object **ret);
-int state_write_json(const char *path, struct json_object *o);
+/* Writes atomically (temp file, rename). durable: also fsync the file and
+ * the directory before returning (the desired state). Otherwise the write is
+ * made durable by state_sync_soon(): one syncfs() of the state directory at
+ * the end of the current event-loop turn, off the replicas' start and
+ * restart paths. */
+int state_write_json(const char *path, struct json_object *o, bool durable);
+void state_sync_soon(struct manager *m);
 /* Renames a corrupt file to PATH.corrupt and logs it. */
 void state_quarantine(const char *path, const char *why);

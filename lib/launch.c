@@ -399,7 +399,9 @@ int launch_spec_write(const struct launch_spec *s, const char *path) {
         r = launch_spec_format(s, &data, &size);
         if (r < 0)
                 return r;
-        return launch_write_atomic(path, data, size, true);
+        /* atomic, not fsync'd here: berthd syncs its state directory once
+         * per event-loop turn, off the start path (see state.h) */
+        return launch_write_atomic(path, data, size, false);
 }
 
 /* ------------------------------------------------------------ reader */

@@ -85,7 +85,8 @@ struct launch_spec *launch_spec_free(struct launch_spec *s);
 /* -EINVAL when the spec misses required fields or has bad values. */
 int launch_spec_validate(const struct launch_spec *s);
 
-/* Serializes the spec to path atomically (temp + fsync + rename + fsync dir). */
+/* Serializes the spec to path atomically (temp + rename; the caller makes it
+ * durable, berthd with one syncfs() per event-loop turn). */
 int launch_spec_write(const struct launch_spec *s, const char *path);
 /* Same, into a malloc'd NUL-terminated buffer. */
 int launch_spec_format(const struct launch_spec *s, char **ret, size_t *ret_size);

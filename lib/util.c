@@ -129,7 +129,7 @@ static int fsync_parent_dir(const char *path) {
         return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t size, unsigned mode) {
+static int write_file_full(const char *path, const void *data, size_t size, unsigned mode, bool sync) {
         _cleanup_free_ char *tmp = NULL;
         if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
                 return -ENOMEM;
@@ -152,7 +152,7 @@ int write_file_atomic(const char *path, const void *data, size_t size, unsigned 
                 p += k;
                 left -= (size_t) k;
         }
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && sync && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
@@ -162,7 +162,15 @@ int write_file_atomic(const char *path, const void *data, size_t size, unsigned 
                 (void) unlink(tmp);
                 return r;
         }
-        return fsync_parent_dir(path);
+        return sync ? fsync_parent_dir(path) : 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, unsigned mode) {
+        return write_file_full(path, data, size, mode, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t size, unsigned mode) {
+        return write_file_full(path, data, size, mode, false);
 }
 
 int mkdir_p(const char *path, unsigned mode) {

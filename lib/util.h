@@ -26,6 +26,10 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
  * rename over path, fsync the directory. mode is the new file's mode. */
 int write_file_atomic(const char *path, const void *data, size_t size, unsigned mode);
 
+/* The same without fsync: atomic against crashes of the writer, durable
+ * only once the file system is synced. */
+int write_file_replace(const char *path, const void *data, size_t size, unsigned mode);
+
 /* mkdir -p with the given mode; existing directories are fine. */
 int mkdir_p(const char *path, unsigned mode);
 

@@ -50,21 +50,29 @@ static int attach(struct loader *ld, struct ydoc *doc, struct ynode *child) {
                 return 0;
         }
         struct ynode *top = ld->stack[ld->depth - 1];
+        /* grow geometrically: a mapping of 50,000 keys must not cost 50,000 copies */
+        if (top->n == top->cap && (top->type == YNODE_SEQUENCE || !ld->have_key[ld->depth - 1])) {
+                size_t cap = top->cap ? top->cap * 2 : 4;
+                if (top->type == YNODE_SEQUENCE) {
+                        struct ynode **v = realloc(top->items, cap * sizeof *v);
+                        if (!v)
+                                return -ENOMEM;
+                        top->items = v;
+                } else {
+                        struct ynode_pair *p = realloc(top->pairs, cap * sizeof *p);
+                        if (!p)
+                                return -ENOMEM;
+                        top->pairs = p;
+                }
+                top->cap = cap;
+        }
         if (top->type == YNODE_SEQUENCE) {
-                struct ynode **v = realloc(top->items, (top->n + 1) * sizeof *v);
-                if (!v)
-                        return -ENOMEM;
-                top->items = v;
-                v[top->n++] = child;
+                top->items[top->n++] = child;
                 return 0;
         }
         /* mapping: alternate key, value */
         if (!ld->have_key[ld->depth - 1]) {
-                struct ynode_pair *p = realloc(top->pairs, (top->n + 1) * sizeof *p);
-                if (!p)
-                        return -ENOMEM;
-                top->pairs = p;
-                p[top->n++] = (struct ynode_pair) { .key = child };
+                top->pairs[top->n++] = (struct ynode_pair) { .key = child };
                 ld->have_key[ld->depth - 1] = true;
         } else {
                 top->pairs[top->n - 1].value = child;

@@ -48,6 +48,7 @@ struct ynode {
         /* mapping */
         struct ynode_pair *pairs;
         size_t n; /* items or pairs */
+        size_t cap; /* allocated items or pairs */
 };
 
 struct ydoc {

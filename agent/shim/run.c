@@ -278,7 +278,10 @@ void run_finish(struct shim_ctx *c, int wait_status) {
         run->pidfd = safe_close(run->pidfd);
         run->service_pidfd = safe_close(run->service_pidfd);
 
-        r = shim_status_write(c->spec->status_path, st, true);
+        /* atomic (rename) but not fsync'd: berthd hears of the exit at once
+         * and syncs the state directory itself; the file describes a run of a
+         * live system and has nothing to say after a power loss */
+        r = shim_status_write(c->spec->status_path, st, false);
         if (r < 0)
                 shim_log("write %s: %s", c->spec->status_path, strerror(-r));
         if (st->exit_signal)

@@ -117,8 +117,12 @@ def follow(path, timeout=5):
 EOF
 export PYTHONPATH="$TEST_TMP"
 
+
+start_berthd
+[ -S "$SOCK" ] || fail "no socket at $SOCK"
+
 # A client that sends half a request and waits: berthd must close it after
-# its 30 s timeout. Runs in the background from the start; checked at the end.
+# its 30 s timeout. Started once berthd listens, runs in the background; checked at the end.
 "$PY" - >"$TEST_TMP/slow.out" 2>&1 <<'EOF' &
 import os, socket, time
 s = socket.socket(socket.AF_UNIX)
@@ -133,9 +137,6 @@ except Exception as e:
 print("closed after %.1f s: %r" % (time.monotonic() - t0, d[:60]))
 EOF
 SLOW_PID=$!
-
-start_berthd
-[ -S "$SOCK" ] || fail "no socket at $SOCK"
 
 # ------------------------------------------------------------------ basics
 
