@@ -140,6 +140,9 @@ int main(int argc, char **argv) {
         int c, r;
 
         log_setup("berthd");
+        /* the restart backoff's ±10 % jitter: replicas of different berthd
+         * runs (and hosts) must not restart in lockstep */
+        srandom((unsigned) (now_realtime_usec() ^ ((uint64_t) getpid() << 16)));
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
