@@ -10,7 +10,6 @@
  * exit status is then 1. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -23,31 +22,9 @@
 #include "diag.h"
 #include "macro.h"
 #include "manifest.h"
+#include "manifests.h"
 #include "output.h"
 #include "util.h"
-
-struct file_list {
-        char **v;
-        size_t n;
-};
-
-static void file_list_done(struct file_list *l) {
-        for (size_t i = 0; i < l->n; i++)
-                free(l->v[i]);
-        free(l->v);
-        *l = (struct file_list) {};
-}
-
-static int file_list_push(struct file_list *l, char *path) {
-        char **v = realloc(l->v, (l->n + 1) * sizeof *v);
-        if (!v) {
-                free(path);
-                return -ENOMEM;
-        }
-        l->v = v;
-        l->v[l->n++] = path;
-        return 0;
-}
 
 static void deploy_help(void) {
         printf("Usage: berthctl deploy -f FILE|DIR [-f FILE|DIR...] [--dry-run]\n"
@@ -70,69 +47,6 @@ static void deploy_help(void) {
                "\n"
                "Exit status: 0 ok, 1 invalid manifests or berthd refused a file, 2 usage\n"
                "error, 3 cannot reach berthd.\n");
-}
-
-static int compare_str(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* The manifests of DIR, sorted (the order berthd reads its directory in). */
-static int expand_dir(const char *dir, struct file_list *files, struct diag_list *diags) {
-        DIR *d = opendir(dir);
-        if (!d) {
-                diag_add(diags, dir, 0, 0, "cannot open directory: %s", strerror(errno));
-                return -errno;
-        }
-        struct file_list names = {};
-        int r = 0;
-        for (struct dirent *de; (de = readdir(d));) {
-                char *s;
-                if (!manifest_filename_ok(de->d_name))
-                        continue;
-                if (!(s = strdup(de->d_name)) || file_list_push(&names, s) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-        }
-        closedir(d);
-        if (names.n > 0)
-                qsort(names.v, names.n, sizeof *names.v, compare_str);
-        if (r >= 0 && names.n == 0) {
-                diag_add(diags, dir, 0, 0, "no manifests (*.yaml, *.yml) in this directory");
-                r = -ENOENT;
-        }
-        for (size_t i = 0; r >= 0 && i < names.n; i++) {
-                char *p;
-                size_t n = strlen(dir);
-                if (asprintf(&p, "%s%s%s", dir, n > 0 && dir[n - 1] == '/' ? "" : "/", names.v[i]) < 0)
-                        r = -ENOMEM;
-                else
-                        r = file_list_push(files, p);
-        }
-        file_list_done(&names);
-        return r;
-}
-
-/* Validates one file; its services are added to all (for the duplicate check). */
-static int validate_file(const char *path, struct service_list *all, struct diag_list *diags, size_t *ret_n) {
-        struct service_list l = {};
-        int r = manifest_parse_file(path, 0, &l, diags);
-        *ret_n = l.n;
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < l.n; i++) {
-                for (size_t j = 0; j < all->n; j++)
-                        if (streq(all->v[j]->metadata.name, l.v[i]->metadata.name)) {
-                                diag_add(diags, path, 0, 0,
-                                         "metadata.name: service \"%s\" is also defined in an earlier file",
-                                         l.v[i]->metadata.name);
-                                r = -EINVAL;
-                        }
-                if (service_list_push(all, TAKE_PTR(l.v[i])) < 0)
-                        r = -ENOMEM;
-        }
-        free(l.v);
-        return r;
 }
 
 /* The X-Berth-Filename header: the path as given, control characters
@@ -194,7 +108,7 @@ int cmd_deploy(const struct global_options *g, int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        struct file_list args = {}, files = {};
+        struct strv args = {}, files = {};
         struct service_list all = {};
         struct diag_list diags = {};
         _cleanup_free_ size_t *n_services = NULL; /* per file: its services */
@@ -206,12 +120,11 @@ int cmd_deploy(const struct global_options *g, int argc, char **argv) {
                 switch (c) {
                 case 'f':
                         if (!*optarg) {
-                                file_list_done(&args);
+                                strv_done(&args);
                                 return usage_error("deploy", "-f needs a file or directory, not an empty string");
                         }
-                        /* args only borrows argv: entries are freed as a file_list, so copy */
-                        if (file_list_push(&args, strdup(optarg)) < 0 || !args.v[args.n - 1]) {
-                                file_list_done(&args);
+                        if (strv_push(&args, optarg) < 0) {
+                                strv_done(&args);
                                 fprintf(stderr, "berthctl: error: out of memory\n");
                                 return EXIT_FAILED;
                         }
@@ -220,15 +133,15 @@ int cmd_deploy(const struct global_options *g, int argc, char **argv) {
                         dry_run = true;
                         break;
                 case 'h':
-                        file_list_done(&args);
+                        strv_done(&args);
                         deploy_help();
                         return EXIT_OK;
                 default:
-                        file_list_done(&args);
+                        strv_done(&args);
                         return option_error("deploy", c, argv);
                 }
         if (optind < argc) {
-                file_list_done(&args);
+                strv_done(&args);
                 return usage_error("deploy", "unexpected argument \"%s\" (manifests are given with -f)", argv[optind]);
         }
         if (args.n == 0)
@@ -236,12 +149,7 @@ int cmd_deploy(const struct global_options *g, int argc, char **argv) {
 
         /* 1. the files, 2. all of them valid, 3. send each */
         for (size_t i = 0; i < args.n; i++) {
-                struct stat st;
-                char *p;
-                if (stat(args.v[i], &st) == 0 && S_ISDIR(st.st_mode))
-                        r = expand_dir(args.v[i], &files, &diags);
-                else
-                        r = (p = strdup(args.v[i])) ? file_list_push(&files, p) : -ENOMEM;
+                r = manifest_args_expand(args.v[i], &files, &diags);
                 if (r == -ENOMEM)
                         goto oom;
                 if (r < 0)
@@ -251,7 +159,7 @@ int cmd_deploy(const struct global_options *g, int argc, char **argv) {
         if (!n_services)
                 goto oom;
         for (size_t i = 0; i < files.n; i++) {
-                r = validate_file(files.v[i], &all, &diags, &n_services[i]);
+                r = manifest_load(files.v[i], &all, &diags, &n_services[i]);
                 if (r == -ENOMEM)
                         goto oom;
                 if (r < 0)
@@ -280,8 +188,8 @@ oom:
         fprintf(stderr, "berthctl: error: out of memory\n");
         status = EXIT_FAILED;
 done:
-        file_list_done(&args);
-        file_list_done(&files);
+        strv_done(&args);
+        strv_done(&files);
         service_list_done(&all);
         diag_list_done(&diags);
         return status;

@@ -6,7 +6,6 @@
  * speaks (docs/api.md). */
 #include "config.h"
 
-#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,8 @@
 #include "diag.h"
 #include "macro.h"
 #include "manifest.h"
+#include "manifests.h"
+#include "util.h"
 #include "model-json.h"
 
 static void validate_help(void) {
@@ -32,69 +33,6 @@ static void validate_help(void) {
                "  -h, --help         show this help\n"
                "\n"
                "Exit status: 0 all valid, 1 errors found, 2 usage error.\n");
-}
-
-static int compare_str(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* Parses one file, appending its services to all. Returns 0 if it was valid. */
-static int validate_file(const char *path, struct service_list *all, struct diag_list *diags) {
-        struct service_list l = {};
-        int r = manifest_parse_file(path, 0, &l, diags);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < l.n; i++) {
-                for (size_t j = 0; j < all->n; j++)
-                        if (streq(all->v[j]->metadata.name, l.v[i]->metadata.name)) {
-                                diag_add(diags, path, 0, 0,
-                                         "metadata.name: service \"%s\" is also defined in an earlier file",
-                                         l.v[i]->metadata.name);
-                                r = -EINVAL;
-                        }
-                if (service_list_push(all, TAKE_PTR(l.v[i])) < 0)
-                        r = -ENOMEM;
-        }
-        free(l.v);
-        return r;
-}
-
-static int validate_dir(const char *dir, struct service_list *all, struct diag_list *diags) {
-        DIR *d = opendir(dir);
-        if (!d) {
-                diag_add(diags, dir, 0, 0, "cannot open directory: %s", strerror(errno));
-                return -errno;
-        }
-        char **names = NULL;
-        size_t n = 0;
-        int r = 0;
-        for (struct dirent *de; (de = readdir(d));) {
-                if (!manifest_filename_ok(de->d_name))
-                        continue;
-                char **v = realloc(names, (n + 1) * sizeof *v);
-                if (!v || !(v[n] = strdup(de->d_name))) {
-                        names = v ? v : names;
-                        r = -ENOMEM;
-                        break;
-                }
-                names = v;
-                n++;
-        }
-        closedir(d);
-        qsort(names, n, sizeof *names, compare_str);
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *p = NULL;
-                if (asprintf(&p, "%s/%s", dir, names[i]) < 0)
-                        r = -ENOMEM;
-                else {
-                        int k = validate_file(p, all, diags);
-                        if (k < 0 && r == 0)
-                                r = k;
-                }
-                free(names[i]);
-        }
-        free(names);
-        return r;
 }
 
 int cmd_validate(const struct global_options *g, int argc, char **argv) {
@@ -130,22 +68,22 @@ int cmd_validate(const struct global_options *g, int argc, char **argv) {
         struct diag_list diags = {};
         bool ok = true;
 
+        struct strv files = {};
         for (int i = optind; i < argc; i++) {
-                struct stat st;
-                int r;
-                if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
-                        r = validate_dir(argv[i], &all, &diags);
-                else
-                        r = validate_file(argv[i], &all, &diags);
-                if (r == -ENOMEM) {
-                        fprintf(stderr, "berthctl validate: error: out of memory\n");
-                        service_list_done(&all);
-                        diag_list_done(&diags);
-                        return EXIT_FAILED;
-                }
+                int r = manifest_args_expand(argv[i], &files, &diags);
+                if (r == -ENOMEM)
+                        goto oom;
                 if (r < 0)
                         ok = false;
         }
+        for (size_t i = 0; i < files.n; i++) {
+                int r = manifest_load(files.v[i], &all, &diags, NULL);
+                if (r == -ENOMEM)
+                        goto oom;
+                if (r < 0)
+                        ok = false;
+        }
+        strv_done(&files);
 
         if (!ok || diag_has_errors(&diags)) {
                 diag_list_print(&diags, stderr);
@@ -167,4 +105,11 @@ int cmd_validate(const struct global_options *g, int argc, char **argv) {
         service_list_done(&all);
         diag_list_done(&diags);
         return EXIT_OK;
+
+oom:
+        fprintf(stderr, "berthctl validate: error: out of memory\n");
+        strv_done(&files);
+        service_list_done(&all);
+        diag_list_done(&diags);
+        return EXIT_FAILED;
 }
