@@ -67,7 +67,8 @@ int check_operands(const char *command, int argc, char **argv, int min, int max,
         return EXIT_OK;
 }
 
-int parse_service_command(const char *command, int argc, char **argv, void (*help_fn)(void), const char **ret_name) {
+int parse_help_only(const char *command, int argc, char **argv, void (*help_fn)(void),
+                    int (*on_bad_option)(const char *command, int c, char **argv)) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -81,9 +82,16 @@ int parse_service_command(const char *command, int argc, char **argv, void (*hel
                         help_fn();
                         return EXIT_OK;
                 default:
-                        return option_error(command, c, argv);
+                        return (on_bad_option ? on_bad_option : option_error)(command, c, argv);
                 }
-        int r = check_operands(command, argc, argv, 1, 1, "service name");
+        return -1;
+}
+
+int parse_service_command(const char *command, int argc, char **argv, void (*help_fn)(void), const char **ret_name) {
+        int r = parse_help_only(command, argc, argv, help_fn, NULL);
+        if (r >= 0)
+                return r;
+        r = check_operands(command, argc, argv, 1, 1, "service name");
         if (r != EXIT_OK)
                 return r;
         if (!*argv[optind])

@@ -34,6 +34,11 @@ int check_operands(const char *command, int argc, char **argv, int min, int max,
 
 /* COMMAND [-h] SERVICE: -1 with *ret_name set to go on, else the exit
  * status to return (after --help: EXIT_OK). */
+/* Parses a command that has no option but --help. Returns an exit status to
+ * return (help printed, or a usage error reported through on_bad_option,
+ * default option_error), or -1 to go on with the operands at optind. */
+int parse_help_only(const char *command, int argc, char **argv, void (*help_fn)(void),
+                    int (*on_bad_option)(const char *command, int c, char **argv));
 int parse_service_command(const char *command, int argc, char **argv, void (*help_fn)(void), const char **ret_name);
 
 int cmd_validate(const struct global_options *g, int argc, char **argv);

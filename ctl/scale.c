@@ -54,27 +54,18 @@ static bool looks_negative(const char *s) {
         return true;
 }
 
-int cmd_scale(const struct global_options *g, int argc, char **argv) {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        int c;
+/* "scale web -1": getopt sees an option; say what is really wrong */
+static int scale_bad_option(const char *command, int c, char **argv) {
+        if (optind > 0 && looks_negative(argv[optind - 1]))
+                return usage_error(command, "replica count \"%s\" is negative: give 0 or more", argv[optind - 1]);
+        return option_error(command, c, argv);
+}
 
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        scale_help();
-                        return EXIT_OK;
-                default:
-                        /* "scale web -1": getopt sees an option */
-                        if (optind > 0 && looks_negative(argv[optind - 1]))
-                                return usage_error("scale", "replica count \"%s\" is negative: give 0 or more",
-                                                   argv[optind - 1]);
-                        return option_error("scale", c, argv);
-                }
-        int r = check_operands("scale", argc, argv, 1, 2, "service name");
+int cmd_scale(const struct global_options *g, int argc, char **argv) {
+        int r = parse_help_only("scale", argc, argv, scale_help, scale_bad_option);
+        if (r >= 0)
+                return r;
+        r = check_operands("scale", argc, argv, 1, 2, "service name");
         if (r != EXIT_OK)
                 return r;
         if (argc - optind < 2)

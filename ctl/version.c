@@ -27,22 +27,10 @@ static void version_help(void) {
 }
 
 int cmd_version(const struct global_options *g, int argc, char **argv) {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        int c;
-
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        version_help();
-                        return EXIT_OK;
-                default:
-                        return option_error("version", c, argv);
-                }
-        int r = check_operands("version", argc, argv, 0, 0, "");
+        int r = parse_help_only("version", argc, argv, version_help, NULL);
+        if (r >= 0)
+                return r;
+        r = check_operands("version", argc, argv, 0, 0, "");
         if (r != EXIT_OK)
                 return r;
 
