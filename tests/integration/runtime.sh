@@ -481,10 +481,13 @@ echo "$BEFORE" | while read -r s i st p sh rc; do
         fi
 done || exit 1
 ok "consistent"
-check "berthd exits on SIGTERM, every replica keeps its pid"
+check "berthd exits on SIGTERM, every replica keeps its pid, and output goes on being captured"
 stop_berthd 10
 [ "$BERTHD_RC" = 0 ] || fail "berthd exited with status $BERTHD_RC on SIGTERM"
-sleep 0.5
+WORKER_LINES=$(wc -l <"$(replica_log worker 0)")
+sleep 2.5
+[ "$(wc -l <"$(replica_log worker 0)")" -ge $((WORKER_LINES + 2)) ] ||
+        fail "worker-0's log did not grow while berthd was down ($WORKER_LINES lines before, $(wc -l <"$(replica_log worker 0)") after 2.5 s)"
 for r in $SNAP; do
         alive "${r#*=}" || fail "${r%=*}: mini-init ${r#*=} died with berthd"
 done
