@@ -314,11 +314,14 @@ static void test_shim_sandbox(void **state) {
                 "cat /run/cfg/app.conf > $o/cfg\n"
                 "if echo x >> /run/cfg/app.conf; then echo rw; else echo ro; fi >> $o/cfg 2>/dev/null\n"
                 "ls /dev/pts > $o/pts\n"
+                /* a node made in /dev (CAP_MKNOD is in the default set) must not work */
+                "if mknod /dev/berth-null c 1 3 2>/dev/null && echo x > /dev/berth-null 2>/dev/null;"
+                " then echo usable; else echo refused; fi > $o/mknod\n"
                 "echo done > $o/done\n"
                 "exec sleep 1000\n";
         _cleanup_free_ char *ids = NULL, *host = NULL, *root = NULL, *n = NULL, *fs = NULL, *w = NULL, *dev = NULL,
                            *env = NULL, *caps = NULL, *nspid = NULL, *path = NULL, *done = NULL, *cfg = NULL,
-                           *cfg_seen = NULL, *pts = NULL;
+                           *cfg_seen = NULL, *pts = NULL, *mknod_seen = NULL;
         char expect_caps[64];
         struct shim_status st;
         struct stat sb;
@@ -361,6 +364,8 @@ static void test_shim_sandbox(void **state) {
         assert_string_equal(cfg_seen, "key=value\nro\n");
         pts = fx_read(&f, "pts");
         assert_string_equal(pts, "ptmx\n"); /* a fresh devpts instance: no host ptys */
+        mknod_seen = fx_read(&f, "mknod");
+        assert_string_equal(mknod_seen, "refused\n"); /* /dev is nodev */
 
         /* From the host: two pid levels, the inner one 2. */
         st = fx_status(&f);

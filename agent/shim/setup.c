@@ -121,9 +121,12 @@ static void setup_build(const struct launch_spec *s, bool joined_v2, struct op_l
                                    .attr = NOSUID_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY });
 
         /* Minimal /dev: only harmless character devices from the host, never
-         * its block devices. */
+         * its block devices. The tmpfs itself is nodev: a node the service
+         * creates there (CAP_MKNOD is in Docker's default set, and there is no
+         * devices cgroup) cannot be opened; the host nodes bound below are
+         * mounts of their own and keep working. */
         add(l, (struct setup_op) { .kind = OP_MOUNT_FS, .a = "tmpfs", .b = "/dev", .c = "mode=0755,size=64k",
-                                   .attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC });
+                                   .attr = NOSUID_NODEV | MOUNT_ATTR_NOEXEC });
         for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) /* host node a bound at the same path */
                 add(l, (struct setup_op) { .kind = OP_DEV_NODE, .a = dev_nodes[i], .b = dev_nodes[i] });
         add(l, (struct setup_op) { .kind = OP_MKDIR, .b = "/dev/pts" });
