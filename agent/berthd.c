@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -219,6 +220,15 @@ int main(int argc, char **argv) {
                 if (asprintf(&socket_default, "%s/berth.sock", cfg.run_dir) < 0)
                         return EXIT_FAILURE;
                 cfg.socket_path = socket_default;
+        }
+
+        /* one socket per shim: lift the soft fd limit to the hard one (a
+         * by-hand start with the common 1024 would cap berthd near 1000 replicas) */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        log_debug_errno(errno, "Cannot raise RLIMIT_NOFILE: %m");
         }
 
         umask(0022);
