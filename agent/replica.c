@@ -62,6 +62,14 @@ const struct sup_record *replica_record(const struct replica *r) {
         return &r->rec;
 }
 
+bool replica_ready(const struct replica *r) {
+        return r->rec.state == REPLICA_RUNNING && !r->stop_requested;
+}
+
+uint64_t replica_ready_since(const struct replica *r) {
+        return replica_ready(r) ? r->rec.run_started.mono : 0;
+}
+
 /* /proc/PID/stat field 22: when the process started, in clock ticks since
  * boot. With the pid it identifies a process (pids are reused). */
 int proc_start_ticks(pid_t pid, uint64_t *ret) {

@@ -32,6 +32,14 @@ const char *replica_id(const struct replica *r);
 struct service_state *replica_service(const struct replica *r);
 const struct sup_record *replica_record(const struct replica *r);
 
+/* Readiness, as rollouts and `ps` see it: running, and every probe that
+ * gates readiness (startupProbe, readinessProbe) has passed. Without probes
+ * a running replica is ready from the moment it started. Whenever the value
+ * may have changed the replica calls manager_schedule_reconcile().
+ * replica_ready_since(): monotonic µs it became ready, 0 when it is not. */
+bool replica_ready(const struct replica *r);
+uint64_t replica_ready_since(const struct replica *r);
+
 /* The replica as the API shows it (see manager_replicas_json()). */
 struct json_object *replica_to_json(struct replica *r);
 /* Reports OOM kills in the replica's cgroup that were not reported yet. */
