@@ -567,7 +567,13 @@ bool replica_feed(struct replica *r, const struct sup_event *ev) {
                                     : 0.0;
                 log_info("Replica %s: restarting in %.1fs (restart %llu).", r->id, in,
                          (unsigned long long) r->rec.restart_count + 1);
-                events_emit(r->m->events, "ReplicaBackoff", r->svc->name, (int) r->index, NULL, "restarting in %.1fs",
+                struct json_object *extra = json_object_new_object();
+                if (extra) {
+                        json_object_object_add(extra, "delayMs", json_object_new_int64((int64_t) (in * 1000.0 + 0.5)));
+                        json_object_object_add(extra, "restart",
+                                               json_object_new_int64((int64_t) r->rec.restart_count + 1));
+                }
+                events_emit(r->m->events, "ReplicaBackoff", r->svc->name, (int) r->index, extra, "restarting in %.1fs",
                             in);
         }
         return replica_apply(r, &a);
