@@ -258,6 +258,9 @@ int replica_connect(struct replica *r) {
         return 0;
 }
 
+/* Kills everything in the replica's cgroup. Not while the shim reports an
+ * idle mini-init (init_alive): that one waits to restart in place and has
+ * already killed the rest of its pid namespace. */
 void kill_leftovers(struct replica *r) {
         int k = cg_is_populated(r->m->cg, r->cg_path);
         if (k > 0) {
@@ -364,14 +367,28 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         return (int) pid;
 }
 
+/* The shim says its mini-init is idle, waiting to restart in place: PID 1
+ * of the replica's pid namespace, which it has emptied itself. It must not
+ * be killed (the next START would find it dying), nor does anything else of
+ * the ended run remain to be killed. */
+static bool init_idle(const struct shim_status *st) {
+        return st->state == SHIM_RUN_EXITED && st->init_alive;
+}
+
 /* Another run in the same shim (restart in place). */
 static int restart_in_shim(struct replica *r, char **ret_error) {
         struct shim_msg req = shim_msg_request(SHIM_MSG_START), reply, exited, stale;
+        _cleanup_free_ char *status_path = NULL;
+        struct shim_status st = {};
         /* replies to earlier fire-and-forget requests (ACK_EXIT, SIGNAL) may
          * still be queued: drop them so START's reply is the one we read */
         while (shim_recv(r->shim_fd, &stale) >= 0)
                 ;
-        kill_leftovers(r);
+        /* the status file, which the shim writes before it reports a run's
+         * end and again when an idle mini-init exits, says whether one waits */
+        if (asprintf(&status_path, "%s/status", r->dir) < 0 || shim_status_read(status_path, &st) < 0 ||
+            st.run != r->run || !init_idle(&st))
+                kill_leftovers(r);
         (void) cg_oom_kill_count(r->m->cg, r->cg_path, &r->oom_base);
         int k = shim_call(r->shim_fd, &req, &reply, &exited, 5000);
         if (k < 0) {
@@ -698,7 +715,8 @@ static bool handle_exit(struct replica *r, const struct shim_status *st) {
         else
                 log_info("Replica %s: exited with status %d%s.", r->id, st->exit_code,
                          ev.oom_killed ? " (the OOM killer acted in its cgroup)" : "");
-        kill_leftovers(r); /* daemonized children of a run that is over */
+        if (!init_idle(st))
+                kill_leftovers(r); /* daemonized children of a run that is over */
         /* the record first (RECORD is the supervisor's first action), then
          * the acknowledgement: a berthd killed in between learns the exit
          * again from the shim */

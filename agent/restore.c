@@ -172,6 +172,10 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                 if (shim_status_read(status_path, &status) < 0 || status.run != r->run)
                         status = (struct shim_status) {};
         }
+        /* a live shim whose mini-init waits to restart in place: it emptied
+         * the pid namespace itself and must not be killed (the next START
+         * runs in it); without a shim it exits by itself, killing is fine */
+        bool init_idle = r->shim_fd >= 0 && status.state == SHIM_RUN_EXITED && status.init_alive;
         if (status.state == SHIM_RUN_RUNNING && r->shim_fd >= 0)
                 found = (struct sup_found) { .kind = SUP_FOUND_RUNNING, .pid = status.pid };
         else if (status.state == SHIM_RUN_EXITED && !status.acked) {
@@ -184,12 +188,13 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                         .exec_failed = status.exec_error[0] != 0,
                         .message = status.exec_error[0] ? status.exec_error : NULL,
                 };
-                kill_leftovers(r);
+                if (!init_idle)
+                        kill_leftovers(r);
         } else if (status.state == SHIM_RUN_EXITED) {
                 /* acked before berthd died: the record already knows */
                 found.kind = SUP_FOUND_GONE;
         }
-        if (found.kind == SUP_FOUND_GONE)
+        if (found.kind == SUP_FOUND_GONE && !init_idle)
                 kill_leftovers(r); /* a cgroup with no shim: nobody watches it */
 
         log_info("Replica %s: %s (record: %s).", r->id,

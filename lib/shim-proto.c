@@ -111,8 +111,8 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
                                 enc_printf(&e, "EXIT_SIGNAL=%d\n", s->exit_signal);
                         else
                                 enc_printf(&e, "EXIT_CODE=%d\n", s->exit_code);
-                        enc_printf(&e, "CORE_DUMPED=%d\nEXIT_USEC=%" PRIu64 "\nACKED=%d\n", s->core_dumped,
-                                   s->exit_usec, s->acked);
+                        enc_printf(&e, "CORE_DUMPED=%d\nEXIT_USEC=%" PRIu64 "\nACKED=%d\nINIT_ALIVE=%d\n",
+                                   s->core_dumped, s->exit_usec, s->acked, s->init_alive);
                 }
                 enc_text(&e, "EXEC_ERROR", s->exec_error);
         }
@@ -142,7 +142,7 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
 enum key_id {
         K_VERSION, K_SHIM_PID, K_RUN, K_STATE, K_PID, K_SERVICE_PID, K_START_USEC, K_START_TICKS,
         K_EXIT_CODE, K_EXIT_SIGNAL, K_CORE_DUMPED, K_EXIT_USEC, K_ACKED, K_EXEC_ERROR,
-        K_SIGNAL, K_ERRNO, K_MESSAGE, _K_MAX,
+        K_SIGNAL, K_ERRNO, K_MESSAGE, K_INIT_ALIVE, _K_MAX,
 };
 
 static const char *const key_names[_K_MAX] = {
@@ -154,7 +154,7 @@ static const char *const key_names[_K_MAX] = {
         [K_CORE_DUMPED] = "CORE_DUMPED", [K_EXIT_USEC] = "EXIT_USEC",
         [K_ACKED] = "ACKED",           [K_EXEC_ERROR] = "EXEC_ERROR",
         [K_SIGNAL] = "SIGNAL",         [K_ERRNO] = "ERRNO",
-        [K_MESSAGE] = "MESSAGE",
+        [K_MESSAGE] = "MESSAGE",       [K_INIT_ALIVE] = "INIT_ALIVE",
 };
 
 static int dec_num(const char *v, size_t n, uint64_t max, uint64_t *ret) {
@@ -191,8 +191,9 @@ static int dec_key(struct shim_msg *m, enum key_id k, const char *v, size_t n) {
                 return 0;
         case K_CORE_DUMPED:
         case K_ACKED:
+        case K_INIT_ALIVE:
                 r = dec_num(v, n, 1, &u);
-                *(k == K_ACKED ? &s->acked : &s->core_dumped) = u;
+                *(k == K_ACKED ? &s->acked : k == K_INIT_ALIVE ? &s->init_alive : &s->core_dumped) = u;
                 return r;
         case K_VERSION:
         case K_ERRNO:
@@ -282,8 +283,8 @@ int shim_msg_decode(const char *buf, size_t len, struct shim_msg *ret) {
                 if (m.status.state == SHIM_RUN_EXITED) {
                         if (!!SEEN(K_EXIT_CODE) == !!SEEN(K_EXIT_SIGNAL) || !SEEN(K_EXIT_USEC))
                                 return -EBADMSG;
-                } else if (SEEN(K_EXIT_CODE) || SEEN(K_EXIT_SIGNAL))
-                        return -EBADMSG;
+                } else if (SEEN(K_EXIT_CODE) || SEEN(K_EXIT_SIGNAL) || m.status.init_alive)
+                        return -EBADMSG; /* only a run that ended leaves an idle mini-init */
         }
         switch (m.type) {
         case SHIM_MSG_SIGNAL:

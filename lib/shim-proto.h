@@ -10,10 +10,13 @@
  * Conversation:
  *   on connect        shim -> HELLO (the current status)
  *   START             -> STATUS (new run running) | ERROR (EBUSY: a run is active)
+ *                        with an idle mini-init (EXITED with INIT_ALIVE=1) the run
+ *                        starts in place: same PID, new SERVICE_PID
  *   SIGNAL signo      -> STATUS | ERROR (ESRCH: no active run)
  *   ACK_EXIT run      -> STATUS (acked=1) | ERROR (ESRCH: no such exited run)
  *   GET_STATUS        -> STATUS
  *   QUIT              -> STATUS; the shim exits (removing its socket) once no run is active
+ *                        (and an idle mini-init has exited)
  *   asynchronously    shim -> EXITED when a run ends (repeated in HELLO until ACK_EXIT)
  *
  * The shim also writes the status (as a STATUS message) to the spec's
@@ -68,6 +71,11 @@ struct shim_status {
         bool core_dumped;
         uint64_t exit_usec;          /* CLOCK_REALTIME */
         bool acked;                  /* berthd sent ACK_EXIT for this run */
+        bool init_alive;             /* the run's mini-init is idle (PID 1 of its pid namespace,
+                                      * leftovers killed) and the next START restarts in place;
+                                      * false: it is gone, the next START clones a fresh one.
+                                      * Only a live shim's word: the status file of a shim
+                                      * that exited may still say true */
         char exec_error[SHIM_TEXT_MAX]; /* "" or why the service could not be started */
 };
 

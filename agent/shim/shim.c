@@ -354,7 +354,9 @@ static void on_request(const struct shim_msg *m) {
                 break;
         case SHIM_MSG_QUIT:
                 quit_requested = true;
-                shim_log("quit requested%s", run_active(&ctx) ? ", exiting when the run ends" : "");
+                shim_log("quit requested%s", run_active(&ctx)      ? ", exiting when the run ends"
+                                             : run_init_idle(&ctx) ? ", exiting when the idle mini-init has"
+                                                                   : "");
                 break;
         default:
                 send_error(EINVAL, "%s is not a request", shim_msg_type_to_string(m->type));
@@ -409,12 +411,15 @@ static void on_signal(void) {
                 pid_t pid = waitpid(-1, &status, WNOHANG);
                 if (pid <= 0)
                         break;
-                if (run_active(&ctx) && pid == ctx.run.status.pid) {
+                if (pid != ctx.run.status.pid)
+                        continue;
+                if (run_active(&ctx)) {
                         drain_output(); /* the service's last words go first */
                         run_finish(&ctx, status);
                         send_status(SHIM_MSG_EXITED);
                         (void) malloc_trim(0);
-                }
+                } else if (run_init_idle(&ctx))
+                        run_finish(&ctx, status); /* the idle mini-init exited: no message, the run was over */
         }
 }
 
@@ -456,11 +461,22 @@ static _noreturn_ void event_loop(void) {
                                 break;
                         case TAG_REPORT:
                                 (void) run_read_reports(&ctx);
+                                if (run_active(&ctx) && ctx.run.idle_reported) {
+                                        /* the service ended and its mini-init waits in place */
+                                        drain_output();
+                                        if (run_finish_idle(&ctx)) {
+                                                send_status(SHIM_MSG_EXITED);
+                                                (void) malloc_trim(0);
+                                        }
+                                }
                                 break;
                         }
                 }
-                if (quit_requested && !run_active(&ctx))
-                        shutdown_shim();
+                if (quit_requested && !run_active(&ctx)) {
+                        if (!run_init_idle(&ctx))
+                                shutdown_shim();
+                        run_quit_init(&ctx); /* we exit once it is reaped */
+                }
         }
 }
 
