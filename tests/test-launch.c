@@ -327,6 +327,25 @@ static void test_proto_round_trip(void **state) {
         d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_ERROR, .error = EBUSY, .message = "run 1 is active" });
         assert_int_equal(d.error, EBUSY);
         assert_string_equal(d.message, "run 1 is active");
+        d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_ARM, .run = 9, .min_uptime_usec = 60100000,
+                                            .on_failure = true });
+        assert_int_equal(d.run, 9);
+        assert_int_equal(d.min_uptime_usec, 60100000);
+        assert_true(d.on_failure);
+        d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_ARM }); /* cancel */
+        assert_int_equal(d.run, 0);
+        assert_int_equal(d.min_uptime_usec, 0);
+        assert_false(d.on_failure);
+
+        m.type = SHIM_MSG_EXITED;
+        m.status.state = SHIM_RUN_EXITED;
+        m.status.next_started = true;
+        d = round_trip(&m);
+        assert_true(d.status.next_started);
+        m.status.next_started = false;
+        d = round_trip(&m);
+        assert_false(d.status.next_started);
+
         for (int t = SHIM_MSG_START; t < _SHIM_MSG_MAX; t++)
                 if (t != SHIM_MSG_SIGNAL && t != SHIM_MSG_ACK_EXIT)
                         round_trip(&(struct shim_msg) { .type = (enum shim_msg_type) t });
@@ -361,6 +380,12 @@ static void test_proto_malformed(void **state) {
                 "INIT_ALIVE=1\n", /* an idle mini-init, yet a run */
                 "MSG=EXITED\nVERSION=1\nSHIM_PID=1\nRUN=1\nSTATE=exited\nPID=2\nSTART_USEC=1\nSTART_TICKS=1\n"
                 "EXIT_CODE=1\nEXIT_USEC=1\nINIT_ALIVE=2\n",
+                "MSG=STATUS\nVERSION=1\nSHIM_PID=1\nRUN=1\nSTATE=running\nPID=2\nSTART_USEC=1\nSTART_TICKS=1\n"
+                "NEXT_STARTED=1\n", /* a next run, yet this one runs */
+                "MSG=ARM\nRUN=1\nMIN_UPTIME_USEC=0\n",  /* no ON_FAILURE */
+                "MSG=ARM\nRUN=1\nON_FAILURE=0\n",       /* no MIN_UPTIME_USEC */
+                "MSG=ARM\nMIN_UPTIME_USEC=0\nON_FAILURE=0\n", /* no RUN */
+                "MSG=ARM\nRUN=1\nMIN_UPTIME_USEC=0\nON_FAILURE=2\n",
                 "MSG=START\nno equals sign\n",
                 "MSG=START\n=value\n",
         };

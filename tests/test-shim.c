@@ -274,6 +274,13 @@ static void fx_finish(struct fx *f) {
         nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* out/NAME, in a buffer of the fixture's (valid until the next call) */
+static const char *xasprintf_tmp(struct fx *f, const char *name) {
+        static char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", f->out, name);
+        return path;
+}
+
 static void *mfree(void *p) {
         free(p);
         return NULL;
@@ -695,6 +702,73 @@ static void test_shim_restart_in_place_cleans(void **state) {
                 assert_int_equal(rmdir(v1), 0);
 }
 
+/* berthd's standing order (ARM): the shim restarts an ended run at once, in
+ * the same mini-init, and says so in EXITED (NEXT_STARTED); only under the
+ * order's conditions, only for the run it names, never after a SIGNAL. */
+static void test_shim_standing_order(void **state) {
+        static const char script[] =
+                "o=/run/out\n"
+                "n=$(($(cat $o/n 2>/dev/null || echo 0) + 1)); echo $n > $o/n\n"
+                "while [ ! -e $o/go$n ]; do sleep 0.01; done\n"
+                "case $n in 1) exit 3;; 2) exit 0;; 3) exit 5;; *) exec sleep 1000;; esac\n";
+        struct shim_status st, ended;
+        struct shim_msg reply;
+        struct fx f;
+
+        fx_init(&f, script);
+        fx_start(&f);
+
+        /* an order for another run is dropped, without an error */
+        reply = fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ARM, .run = 99 }, 0);
+        assert_int_equal(reply.status.run, 1);
+
+        /* run 1 on failure, no minimum uptime: ends with 3, run 2 follows at once */
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ARM, .run = 1, .on_failure = true }, 0);
+        assert_int_equal(write_file(xasprintf_tmp(&f, "go1"), ""), 0);
+        ended = fx_wait_exited(&f);
+        assert_int_equal(ended.run, 1);
+        assert_int_equal(ended.exit_code, 3);
+        assert_true(ended.next_started);
+        assert_true(ended.init_alive);
+        st = fx_status(&f);
+        assert_int_equal(st.run, 2);
+        assert_int_equal(st.state, SHIM_RUN_RUNNING);
+        assert_int_equal(st.pid, ended.pid); /* in place */
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ACK_EXIT, .run = 1 }, 0); /* a no-op, not an error */
+
+        /* run 2 on failure only: exits 0, reported, not restarted */
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ARM, .run = 2, .on_failure = true }, 0);
+        assert_int_equal(write_file(xasprintf_tmp(&f, "go2"), ""), 0);
+        ended = fx_wait_exited(&f);
+        assert_int_equal(ended.run, 2);
+        assert_int_equal(ended.exit_code, 0);
+        assert_false(ended.next_started);
+        assert_int_equal(fx_status(&f).state, SHIM_RUN_EXITED);
+
+        /* run 3 after an hour of uptime only: ends early, not restarted */
+        reply = fx_call(&f, shim_msg_request(SHIM_MSG_START), 0);
+        assert_int_equal(reply.status.run, 3);
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ARM, .run = 3, .min_uptime_usec = UINT64_C(3600000000) }, 0);
+        assert_int_equal(write_file(xasprintf_tmp(&f, "go3"), ""), 0);
+        ended = fx_wait_exited(&f);
+        assert_int_equal(ended.run, 3);
+        assert_int_equal(ended.exit_code, 5);
+        assert_false(ended.next_started);
+
+        /* run 4: ordered, then berthd stops it: the SIGNAL cancels the order */
+        assert_int_equal(write_file(xasprintf_tmp(&f, "go4"), ""), 0);
+        reply = fx_call(&f, shim_msg_request(SHIM_MSG_START), 0);
+        assert_int_equal(reply.status.run, 4);
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ARM, .run = 4 }, 0);
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_SIGNAL, .signo = SIGKILL }, 0);
+        ended = fx_wait_exited(&f);
+        assert_int_equal(ended.run, 4);
+        assert_int_equal(ended.exit_signal, SIGKILL);
+        assert_false(ended.next_started);
+        assert_int_equal(fx_status(&f).state, SHIM_RUN_EXITED);
+        fx_finish(&f);
+}
+
 /* QUIT with an idle mini-init: it exits, then the shim. */
 static void test_shim_quit_idle_init(void **state) {
         struct shim_status st, file = {};
@@ -1056,6 +1130,7 @@ int main(void) {
                 cmocka_unit_test(test_shim_zombies_reaped),
                 cmocka_unit_test(test_shim_restart_in_place),
                 cmocka_unit_test(test_shim_restart_in_place_cleans),
+                cmocka_unit_test(test_shim_standing_order),
                 cmocka_unit_test(test_shim_quit_idle_init),
                 cmocka_unit_test(test_shim_idle_init_killed),
                 cmocka_unit_test(test_shim_reconnect),

@@ -191,6 +191,10 @@ static void discard_init(struct shim_ctx *c) {
         forget_init(c);
 }
 
+int run_restart_in_place(struct shim_ctx *c) {
+        return run_init_idle(c) ? start_in_place(c) : -ESRCH;
+}
+
 int run_start(struct shim_ctx *c) {
         const struct launch_spec *s = c->spec;
         struct run *run = &c->run;

@@ -69,6 +69,9 @@ struct shim_ctx {
 /* Starts run number status.run + 1: in the idle mini-init when there is one
  * (restart in place), else in a fresh clone. Registers the report fd on epoll_fd. */
 int run_start(struct shim_ctx *c);
+/* The next run in the idle mini-init only (-ESRCH without one); no fresh
+ * clone. On success the new run has the idle mini-init's pid. */
+int run_restart_in_place(struct shim_ctx *c);
 /* Reads pending reports (non-blocking); returns -EAGAIN when drained. */
 int run_read_reports(struct shim_ctx *c);
 /* The mini-init was reaped with this wait status: finalizes run->status
