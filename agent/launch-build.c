@@ -230,6 +230,12 @@ int launch_build(const struct service *s, unsigned index, const struct launch_pa
         if (r < 0)
                 goto fail;
 
+        l.log_driver = spec->logging.driver == LOG_DRIVER_JOURNALD ? LAUNCH_LOG_JOURNALD : LAUNCH_LOG_FILE;
+        if (spec->logging.max_size > 0)
+                l.log_max_size = spec->logging.max_size;
+        if (spec->logging.max_files > 0)
+                l.log_max_files = (uint32_t) spec->logging.max_files;
+
         l.caps_keep = capabilities_mask(&spec->isolation.capabilities);
         l.no_new_privs = true;
         l.stop_signal = spec->stop_signal_number > 0 ? spec->stop_signal_number : 15;
@@ -248,7 +254,7 @@ int launch_build(const struct service *s, unsigned index, const struct launch_pa
                                 goto fail;
         }
         if ((r = dup_str(&l.cgroup_v2_dir, paths->cgroup_v2_dir)) < 0 ||
-            (r = dup_str(&l.log_path, paths->log_path)) < 0 ||
+            (r = dup_str(&l.log_dir, paths->log_dir)) < 0 ||
             (r = dup_str(&l.status_path, paths->status_path)) < 0 ||
             (r = dup_str(&l.socket_path, paths->socket_path)) < 0)
                 goto fail;

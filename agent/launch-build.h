@@ -10,7 +10,7 @@
 struct launch_paths {
         char **cgroup_procs;   /* from the cgroup backend, copied */
         const char *cgroup_v2_dir; /* or NULL */
-        const char *log_path;
+        const char *log_dir;       /* STATE/logs/<svc>/<svc>-<idx> */
         const char *status_path;
         const char *socket_path;
 };

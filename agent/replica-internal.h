@@ -41,6 +41,10 @@ struct replica {
         sd_event_source *oom_watch;   /* fires when the OOM killer may have acted in the cgroup */
         uint64_t oom_seen;            /* the cgroup's oom_kill count last reported */
         uint64_t remove_deadline;
+
+        uint64_t log_dropped;       /* bytes of log output dropped by this replica's shims, in all */
+        uint64_t log_dropped_shim;  /* the current shim's own count, as last reported */
+        bool log_dropping;          /* the shim is in a drop episode */
 };
 
 int replica_alloc(struct service_state *s, unsigned index, const struct service *spec, uint64_t revision,
@@ -64,3 +68,5 @@ void replica_send_order(struct replica *r);
 /* QUIT the shim, wait for the cgroup to empty, remove it and the state: frees r (maybe later). */
 void replica_remove(struct replica *r);
 struct sup_time sup_now(void);
+/* A status from the shim: account dropped log output, LogDropped once per episode. */
+void replica_note_log_drops(struct replica *r, const struct shim_status *st);

@@ -130,6 +130,9 @@ void replica_save(struct replica *r) {
         json_object_object_add(o, "spawned_at", json_object_new_int64((int64_t) r->spawned_at));
         json_object_object_add(o, "oom_base", json_object_new_int64((int64_t) r->oom_base));
         json_object_object_add(o, "oom_kills", json_object_new_int64((int64_t) r->oom_seen));
+        json_object_object_add(o, "log_dropped_bytes", json_object_new_int64((int64_t) r->log_dropped));
+        json_object_object_add(o, "log_dropped_shim", json_object_new_int64((int64_t) r->log_dropped_shim));
+        json_object_object_add(o, "log_dropping", json_object_new_boolean(r->log_dropping));
         json_object_object_add(o, "cgroup", json_object_new_string(r->cg_path));
         json_object_object_add(o, "state", json_object_new_string(replica_state_to_string(r->rec.state)));
         json_object_object_add(o, "since", time_json(r->rec.since));
@@ -286,8 +289,7 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         struct manager *m = r->m;
         struct cg_limits limits = limits_of(r->spec);
         const char *missing = NULL;
-        _cleanup_free_ char *spec_path = NULL, *log_dir = NULL, *log_path = NULL, *status_path = NULL,
-                           *v2dir = NULL;
+        _cleanup_free_ char *spec_path = NULL, *log_dir = NULL, *status_path = NULL, *v2dir = NULL;
         char **procs = NULL;
         int k;
 
@@ -323,8 +325,10 @@ static int spawn_shim(struct replica *r, char **ret_error) {
                 }
         }
 
-        if (asprintf(&spec_path, "%s/launch", r->dir) < 0 || asprintf(&log_dir, "%s/%s", m->logs_dir, r->svc->name) < 0 ||
-            asprintf(&log_path, "%s/%s.log", log_dir, r->id) < 0 || asprintf(&status_path, "%s/status", r->dir) < 0) {
+        /* the replica's log directory: the shim writes one file per run there */
+        if (asprintf(&spec_path, "%s/launch", r->dir) < 0 ||
+            asprintf(&log_dir, "%s/%s/%s", m->logs_dir, r->svc->name, r->id) < 0 ||
+            asprintf(&status_path, "%s/status", r->dir) < 0) {
                 cg_strv_free(procs);
                 return -ENOMEM;
         }
@@ -333,7 +337,7 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         struct launch_paths paths = {
                 .cgroup_procs = procs,
                 .cgroup_v2_dir = v2dir,
-                .log_path = log_path,
+                .log_dir = log_dir,
                 .status_path = status_path,
                 .socket_path = r->socket_path,
         };
@@ -357,6 +361,8 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         r->shim_pid = shim_pid;
         (void) proc_start_ticks(shim_pid, &r->shim_start_ticks);
         r->run = 1;
+        r->log_dropped_shim = 0; /* a new shim counts from 0 */
+        r->log_dropping = false;
         replica_watch_oom(r);
 
         k = replica_connect(r);
@@ -413,6 +419,7 @@ static int restart_in_shim(struct replica *r, char **ret_error) {
                 return -EPROTO;
         }
         r->run = reply.status.run;
+        replica_note_log_drops(r, &reply.status);
         return reply.status.pid;
 }
 
@@ -651,6 +658,32 @@ void replica_stop(struct replica *r) {
 
 /* ---- the shim's messages ---------------------------------------------- */
 
+/* The shim's log counters (every status carries them): the total shown by
+ * inspect, and one LogDropped event per drop episode (the shim reports an
+ * episode's start, its progress at most once a second, and its end). */
+void replica_note_log_drops(struct replica *r, const struct shim_status *st) {
+        uint64_t delta = st->log_dropped_bytes > r->log_dropped_shim ? st->log_dropped_bytes - r->log_dropped_shim : 0;
+        bool was = r->log_dropping;
+
+        if (delta == 0 && st->log_dropping == was)
+                return;
+        r->log_dropped += delta;
+        r->log_dropped_shim = st->log_dropped_bytes;
+        r->log_dropping = st->log_dropping;
+        if (delta > 0 && !was) { /* a new episode (or one that began and ended while we were away) */
+                log_warning("Replica %s: its shim cannot write the log (disk full?) and drops output: %llu bytes "
+                            "so far; the service keeps running.",
+                            r->id, (unsigned long long) r->log_dropped);
+                events_emit(r->m->events, "LogDropped", r->svc->name, (int) r->index, NULL,
+                            "the replica's log cannot be written (disk full?): output dropped, %llu bytes in all",
+                            (unsigned long long) r->log_dropped);
+        } else if (was && !st->log_dropping)
+                log_info("Replica %s: its log can be written again (%llu bytes dropped in all).", r->id,
+                         (unsigned long long) r->log_dropped);
+        if (was != st->log_dropping || !was)
+                replica_save(r);
+}
+
 /* The OOM killer acted in the replica's cgroup: a child (or the service
  * itself, whose exit follows) was killed. Reported at once, in the log, the
  * event stream and the record, so a killed child is never invisible. */
@@ -824,9 +857,13 @@ static int on_shim_io(sd_event_source *s, int fd, uint32_t revents, void *userda
                         return 0;
                 }
                 switch (msg.type) {
+                case SHIM_MSG_LOG_DROPPED:
+                        replica_note_log_drops(r, &msg.status);
+                        break;
                 case SHIM_MSG_HELLO:
                 case SHIM_MSG_STATUS:
                 case SHIM_MSG_EXITED:
+                        replica_note_log_drops(r, &msg.status);
                         if (msg.status.state == SHIM_RUN_EXITED && !msg.status.acked && msg.status.run == r->run &&
                             r->rec.pid != 0) {
                                 if (handle_exit(r, &msg.status))
@@ -880,5 +917,6 @@ struct json_object *replica_to_json(struct replica *r) {
                                rec->state == REPLICA_BACKOFF ? time_or_null(rec->next_start_at.real) : NULL);
         json_object_object_add(o, "shim_pid", r->shim_pid > 0 ? json_object_new_int(r->shim_pid) : NULL);
         json_object_object_add(o, "oom_kills", json_object_new_int64((int64_t) r->oom_seen));
+        json_object_object_add(o, "logDroppedBytes", json_object_new_int64((int64_t) r->log_dropped));
         return o;
 }

@@ -138,6 +138,9 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
         r->run = json_u64(o, "run");
         r->oom_base = json_u64(o, "oom_base");
         r->oom_seen = json_u64(o, "oom_kills");
+        r->log_dropped = json_u64(o, "log_dropped_bytes");
+        r->log_dropped_shim = json_u64(o, "log_dropped_shim");
+        r->log_dropping = json_object_object_get_ex(o, "log_dropping", &sr) && json_object_get_boolean(sr);
         json_object_put(o);
 
         /* attach before acting: actions may reconcile */
@@ -173,7 +176,9 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                         if (status.shim_pid != r->shim_pid) {
                                 r->shim_pid = status.shim_pid;
                                 (void) proc_start_ticks(r->shim_pid, &r->shim_start_ticks);
+                                r->log_dropped_shim = 0;
                         }
+                        replica_note_log_drops(r, &status);
                 } else
                         replica_disconnect(r);
         }

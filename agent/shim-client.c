@@ -209,7 +209,7 @@ int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, st
                 r = shim_recv_timeout(fd, &m, timeout_ms);
                 if (r < 0)
                         return r;
-                if (m.type == SHIM_MSG_EXITED || m.type == SHIM_MSG_HELLO) {
+                if (m.type == SHIM_MSG_EXITED || m.type == SHIM_MSG_HELLO || m.type == SHIM_MSG_LOG_DROPPED) {
                         if (m.type == SHIM_MSG_EXITED && ret_exited)
                                 *ret_exited = m;
                         continue;

@@ -30,6 +30,7 @@ int shim_recv(int fd, struct shim_msg *ret);
 int shim_recv_timeout(int fd, struct shim_msg *ret, int timeout_ms);
 /* Sends a request and waits for its reply (STATUS or ERROR), handing any
  * EXITED that arrives meanwhile to *ret_exited (when not NULL; its type is
- * SHIM_MSG_INVALID otherwise). An ERROR reply returns -error. */
+ * SHIM_MSG_INVALID otherwise). HELLO and LOG_DROPPED meanwhile are skipped
+ * (the reply carries the same log counters). An ERROR reply returns -error. */
 int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, struct shim_msg *ret_exited,
               int timeout_ms);

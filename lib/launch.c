@@ -38,6 +38,11 @@ static const struct {
         { "ipc", CLONE_NEWIPC }, { "net", CLONE_NEWNET }, { "cgroup", CLONE_NEWCGROUP },
 };
 
+static const char *const log_driver_names[] = {
+        [LAUNCH_LOG_FILE] = "file",
+        [LAUNCH_LOG_JOURNALD] = "journald",
+};
+
 /* ------------------------------------------------------------ small helpers */
 
 static bool must_escape(unsigned char c) {
@@ -191,6 +196,8 @@ void launch_spec_init(struct launch_spec *s) {
                 .caps_keep = LAUNCH_CAPS_DEFAULT,
                 .no_new_privs = true,
                 .stop_signal = SIGTERM,
+                .log_max_size = LAUNCH_LOG_MAX_SIZE_DEFAULT,
+                .log_max_files = LAUNCH_LOG_MAX_FILES_DEFAULT,
         };
 }
 
@@ -211,7 +218,7 @@ void launch_spec_done(struct launch_spec *s) {
         free(s->groups);
         strv_free(s->cgroup_procs);
         free(s->cgroup_v2_dir);
-        free(s->log_path);
+        free(s->log_dir);
         free(s->status_path);
         free(s->socket_path);
         strv_free(s->listen_fd_names);
@@ -238,7 +245,10 @@ static bool path_ok(const char *p) {
 int launch_spec_validate(const struct launch_spec *s) {
         if (!s->id || !s->id[0] || !s->argv || !s->argv[0] || !s->argv[0][0])
                 return -EINVAL;
-        if (!path_ok(s->log_path) || !path_ok(s->status_path) || !path_ok(s->socket_path))
+        if (!path_ok(s->log_dir) || !path_ok(s->status_path) || !path_ok(s->socket_path))
+                return -EINVAL;
+        if ((s->log_driver != LAUNCH_LOG_FILE && s->log_driver != LAUNCH_LOG_JOURNALD) || s->log_max_size == 0 ||
+            s->log_max_files == 0)
                 return -EINVAL;
         if (s->clone_flags & ~LAUNCH_NS_ALL)
                 return -EINVAL;
@@ -375,7 +385,10 @@ int launch_spec_format(const struct launch_spec *s, char **ret, size_t *ret_size
         out_num(&o, "stop_signal", (uint64_t) s->stop_signal, false);
         out_list(&o, "cgroup_procs", s->cgroup_procs);
         out_kv(&o, "cgroup_v2_dir", s->cgroup_v2_dir);
-        out_kv(&o, "log_path", s->log_path);
+        out_kv(&o, "log_dir", s->log_dir);
+        out_kv(&o, "log_driver", log_driver_names[s->log_driver]);
+        out_num(&o, "log_max_size", s->log_max_size, false);
+        out_num(&o, "log_max_files", s->log_max_files, false);
         out_kv(&o, "status_path", s->status_path);
         out_kv(&o, "socket_path", s->socket_path);
         out_list(&o, "listen_fd_name", s->listen_fd_names);
@@ -406,7 +419,7 @@ int launch_spec_write(const struct launch_spec *s, const char *path) {
 
 /* ------------------------------------------------------------ reader */
 
-enum field_type { F_STR, F_BOOL, F_UINT, F_HEX, F_STRV, F_GROUP, F_MOUNT, F_NS, F_SIGNAL };
+enum field_type { F_STR, F_BOOL, F_UINT, F_U64, F_HEX, F_STRV, F_GROUP, F_MOUNT, F_NS, F_SIGNAL, F_LOG_DRIVER };
 
 /* required: the writer always emits the field, so a file without it is corrupt
  * (a silently missing "caps" line must not mean "no capabilities decided"). */
@@ -435,7 +448,10 @@ static const struct field {
         FIELD("stop_signal", F_SIGNAL, stop_signal, true),
         FIELD("cgroup_procs", F_STRV, cgroup_procs, false),
         FIELD("cgroup_v2_dir", F_STR, cgroup_v2_dir, false),
-        FIELD("log_path", F_STR, log_path, true),
+        FIELD("log_dir", F_STR, log_dir, true),
+        FIELD("log_driver", F_LOG_DRIVER, log_driver, true),
+        FIELD("log_max_size", F_U64, log_max_size, true),
+        FIELD("log_max_files", F_UINT, log_max_files, true),
         FIELD("status_path", F_STR, status_path, true),
         FIELD("socket_path", F_STR, socket_path, true),
         FIELD("listen_fd_name", F_STRV, listen_fd_names, false),
@@ -515,6 +531,19 @@ static int parse_field(struct launch_spec *s, const struct field *f, const char 
                         return r;
                 *(uint32_t *) at = (uint32_t) u;
                 return 0;
+        case F_U64:
+                r = launch_parse_u64(v, len, UINT64_MAX, &u);
+                if (r < 0)
+                        return r;
+                *(uint64_t *) at = u;
+                return 0;
+        case F_LOG_DRIVER:
+                for (size_t i = 0; i < ELEMENTSOF(log_driver_names); i++)
+                        if (strlen(log_driver_names[i]) == len && memcmp(log_driver_names[i], v, len) == 0) {
+                                *(int *) at = (int) i;
+                                return 0;
+                        }
+                return -EBADMSG;
         case F_SIGNAL:
                 r = launch_parse_u64(v, len, 64, &u);
                 if (r < 0 || u == 0)

@@ -36,6 +36,13 @@
          LAUNCH_CAP(10) /* NET_BIND_SERVICE */ | LAUNCH_CAP(18) /* SYS_CHROOT */ |        \
          LAUNCH_CAP(5) /* KILL */ | LAUNCH_CAP(29) /* AUDIT_WRITE */)
 
+enum launch_log_driver {
+        LAUNCH_LOG_FILE,
+        LAUNCH_LOG_JOURNALD, /* sd_journal_sendv through dlopen'ed libsystemd; files as fallback */
+};
+#define LAUNCH_LOG_MAX_SIZE_DEFAULT (UINT64_C(10) << 20)
+#define LAUNCH_LOG_MAX_FILES_DEFAULT 5
+
 struct launch_mount {
         char *source;   /* absolute host path */
         char *target;   /* absolute path inside the replica */
@@ -68,14 +75,20 @@ struct launch_spec {
         char **cgroup_procs;    /* NULL-terminated: absolute cgroup.procs files to join (v1/hybrid) */
         char *cgroup_v2_dir;    /* NULL or a v2 cgroup directory (CLONE_INTO_CGROUP) */
 
-        char *log_path;         /* service stdout+stderr appended here */
+        /* The replica's log directory: the shim writes the service's
+         * stdout+stderr there as CRI records, one file per run
+         * (agent/shim/logfile.h), and its own diagnostics to shim.log. */
+        char *log_dir;
+        int log_driver;         /* enum launch_log_driver */
+        uint64_t log_max_size;  /* rotate a file before it would exceed this (bytes, >= 1) */
+        uint32_t log_max_files; /* files kept per run, the active one included (>= 1) */
         char *status_path;      /* run status, rewritten atomically by the shim */
         char *socket_path;      /* the shim's control socket */
         char **listen_fd_names; /* reserved: socket activation (later) */
 };
 
 /* Fills a spec with defaults (no strings): caps = default, no_new_privs,
- * SIGTERM, uid/gid 0. */
+ * SIGTERM, uid/gid 0, file logs of 10 MiB x 5. */
 void launch_spec_init(struct launch_spec *s);
 /* Frees everything the spec owns (not the struct itself); NULL-safe. */
 void launch_spec_done(struct launch_spec *s);

@@ -18,6 +18,7 @@
 static const char *const type_names[_SHIM_MSG_MAX] = {
         [SHIM_MSG_HELLO] = "HELLO",           [SHIM_MSG_STATUS] = "STATUS",
         [SHIM_MSG_EXITED] = "EXITED",         [SHIM_MSG_ERROR] = "ERROR",
+        [SHIM_MSG_LOG_DROPPED] = "LOG_DROPPED",
         [SHIM_MSG_START] = "START",           [SHIM_MSG_SIGNAL] = "SIGNAL",
         [SHIM_MSG_ACK_EXIT] = "ACK_EXIT",     [SHIM_MSG_GET_STATUS] = "GET_STATUS",
         [SHIM_MSG_QUIT] = "QUIT",             [SHIM_MSG_ARM] = "ARM",
@@ -45,7 +46,7 @@ const char *shim_run_state_to_string(enum shim_run_state s) {
 }
 
 static bool has_status(enum shim_msg_type t) {
-        return t == SHIM_MSG_HELLO || t == SHIM_MSG_STATUS || t == SHIM_MSG_EXITED;
+        return t == SHIM_MSG_HELLO || t == SHIM_MSG_STATUS || t == SHIM_MSG_EXITED || t == SHIM_MSG_LOG_DROPPED;
 }
 
 struct shim_msg shim_msg_request(enum shim_msg_type type) {
@@ -117,6 +118,10 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
                                 enc_printf(&e, "NEXT_STARTED=1\n");
                 }
                 enc_text(&e, "EXEC_ERROR", s->exec_error);
+                if (s->log_dropped_bytes > 0)
+                        enc_printf(&e, "LOG_DROPPED_BYTES=%" PRIu64 "\n", s->log_dropped_bytes);
+                if (s->log_dropping)
+                        enc_printf(&e, "LOG_DROPPING=1\n");
         }
         switch (m->type) {
         case SHIM_MSG_SIGNAL:
@@ -148,7 +153,8 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
 enum key_id {
         K_VERSION, K_SHIM_PID, K_RUN, K_STATE, K_PID, K_SERVICE_PID, K_START_USEC, K_START_TICKS,
         K_EXIT_CODE, K_EXIT_SIGNAL, K_CORE_DUMPED, K_EXIT_USEC, K_ACKED, K_EXEC_ERROR,
-        K_SIGNAL, K_ERRNO, K_MESSAGE, K_INIT_ALIVE, K_NEXT_STARTED, K_MIN_UPTIME_USEC, K_ON_FAILURE, _K_MAX,
+        K_SIGNAL, K_ERRNO, K_MESSAGE, K_INIT_ALIVE, K_NEXT_STARTED, K_MIN_UPTIME_USEC, K_ON_FAILURE,
+        K_LOG_DROPPED_BYTES, K_LOG_DROPPING, _K_MAX,
 };
 
 static const char *const key_names[_K_MAX] = {
@@ -163,6 +169,8 @@ static const char *const key_names[_K_MAX] = {
         [K_MESSAGE] = "MESSAGE",       [K_INIT_ALIVE] = "INIT_ALIVE",
         [K_NEXT_STARTED] = "NEXT_STARTED", [K_MIN_UPTIME_USEC] = "MIN_UPTIME_USEC",
         [K_ON_FAILURE] = "ON_FAILURE",
+        [K_LOG_DROPPED_BYTES] = "LOG_DROPPED_BYTES",
+        [K_LOG_DROPPING] = "LOG_DROPPING",
 };
 
 static int dec_num(const char *v, size_t n, uint64_t max, uint64_t *ret) {
@@ -202,12 +210,18 @@ static int dec_key(struct shim_msg *m, enum key_id k, const char *v, size_t n) {
         case K_INIT_ALIVE:
         case K_NEXT_STARTED:
         case K_ON_FAILURE:
+        case K_LOG_DROPPING:
                 r = dec_num(v, n, 1, &u);
                 *(k == K_ACKED         ? &s->acked
                   : k == K_INIT_ALIVE  ? &s->init_alive
                   : k == K_NEXT_STARTED ? &s->next_started
                   : k == K_ON_FAILURE  ? &m->on_failure
+                  : k == K_LOG_DROPPING ? &s->log_dropping
                                        : &s->core_dumped) = u;
+                return r;
+        case K_LOG_DROPPED_BYTES:
+                r = dec_num(v, n, UINT64_MAX, &u);
+                s->log_dropped_bytes = u;
                 return r;
         case K_VERSION:
         case K_ERRNO:

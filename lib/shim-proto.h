@@ -27,6 +27,14 @@
  *                        NEXT_STARTED=1 (no ACK_EXIT needed). One run only; any
  *                        SIGNAL, QUIT or ARM with RUN=0 cancels it.
  *   asynchronously    shim -> EXITED when a run ends (repeated in HELLO until ACK_EXIT)
+ *   asynchronously    shim -> LOG_DROPPED (the status) when the log cannot be
+ *                     written (a drop episode starts), at most once a second
+ *                     while it goes on, and when writes work again
+ *
+ * Every status carries LOG_DROPPED_BYTES (bytes of log records the shim could
+ * not write since it started; the key is left out while 0) and LOG_DROPPING=1
+ * during a drop episode. Both are optional on the wire: a status without them
+ * (an older shim) decodes as 0 / false.
  *
  * The shim also writes the status (as a STATUS message) to the spec's
  * status_path atomically, so berthd can learn a run's end without the socket.
@@ -50,6 +58,7 @@ enum shim_msg_type {
         SHIM_MSG_STATUS,
         SHIM_MSG_EXITED,
         SHIM_MSG_ERROR,
+        SHIM_MSG_LOG_DROPPED,
         /* berthd -> shim */
         SHIM_MSG_START,
         SHIM_MSG_SIGNAL,
@@ -90,11 +99,14 @@ struct shim_status {
                                       * on berthd's standing order (ARM); it runs in the same
                                       * mini-init (pid) */
         char exec_error[SHIM_TEXT_MAX]; /* "" or why the service could not be started */
+        /* the replica's log (any state): */
+        uint64_t log_dropped_bytes;  /* bytes of log records dropped (write errors) since the shim started */
+        bool log_dropping;           /* the shim is dropping output right now (an episode) */
 };
 
 struct shim_msg {
         enum shim_msg_type type;
-        struct shim_status status;   /* HELLO, STATUS, EXITED */
+        struct shim_status status;   /* HELLO, STATUS, EXITED, LOG_DROPPED */
         int signo;                   /* SIGNAL */
         uint64_t run;                /* ACK_EXIT, ARM (0: cancel the order) */
         uint64_t min_uptime_usec;    /* ARM */

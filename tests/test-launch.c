@@ -67,7 +67,10 @@ static void make_spec(struct launch_spec *s) {
         s->stop_signal = SIGQUIT;
         s->cgroup_procs = xstrv(cg, ELEMENTSOF(cg));
         s->cgroup_v2_dir = xstrdup("/sys/fs/cgroup/unified/berth/web-0");
-        s->log_path = xstrdup("/var/log/berth/web-0.log");
+        s->log_dir = xstrdup("/var/lib/berth/logs/web/web-0");
+        s->log_driver = LAUNCH_LOG_JOURNALD;
+        s->log_max_size = UINT64_C(1) << 40;
+        s->log_max_files = 1000;
         s->status_path = xstrdup("/run/berth/web-0.status");
         s->socket_path = xstrdup("/run/berth/web-0.sock");
         s->listen_fd_names = xstrv(names, ELEMENTSOF(names));
@@ -108,7 +111,10 @@ static void assert_spec_equal(const struct launch_spec *a, const struct launch_s
         assert_int_equal(a->stop_signal, b->stop_signal);
         assert_strv_equal(a->cgroup_procs, b->cgroup_procs);
         assert_true(streq_ptr(a->cgroup_v2_dir, b->cgroup_v2_dir));
-        assert_string_equal(a->log_path, b->log_path);
+        assert_string_equal(a->log_dir, b->log_dir);
+        assert_int_equal(a->log_driver, b->log_driver);
+        assert_int_equal(a->log_max_size, b->log_max_size);
+        assert_int_equal(a->log_max_files, b->log_max_files);
         assert_string_equal(a->status_path, b->status_path);
         assert_string_equal(a->socket_path, b->socket_path);
         assert_strv_equal(a->listen_fd_names, b->listen_fd_names);
@@ -148,7 +154,7 @@ static void test_launch_round_trip_minimal(void **state) {
         launch_spec_init(&s);
         s.id = xstrdup("x");
         s.argv = xstrv(argv, 1);
-        s.log_path = xstrdup("/l");
+        s.log_dir = xstrdup("/l");
         s.status_path = xstrdup("/s");
         s.socket_path = xstrdup("/k");
         assert_int_equal(launch_spec_format(&s, &text, &size), 0);
@@ -158,6 +164,10 @@ static void test_launch_round_trip_minimal(void **state) {
         assert_null(r->rootfs);
         assert_int_equal(r->caps_keep, LAUNCH_CAPS_DEFAULT);
         assert_true(r->no_new_privs);
+        assert_int_equal(r->log_driver, LAUNCH_LOG_FILE);
+        assert_int_equal(r->log_max_size, 10 << 20);
+        assert_int_equal(r->log_max_files, 5);
+        assert_non_null(strstr(text, "\nlog_dir /l\nlog_driver file\nlog_max_size 10485760\nlog_max_files 5\n"));
         launch_spec_free(r);
         launch_spec_done(&s);
 }
@@ -176,6 +186,17 @@ static void test_launch_validate(void **state) {
         free(s.mounts[0].target);
         s.mounts[0].target = xstrdup("relative");
         assert_int_equal(launch_spec_validate(&s), -EINVAL);
+        free(s.mounts[0].target);
+        s.mounts[0].target = xstrdup("/abs");
+        assert_int_equal(launch_spec_validate(&s), 0);
+        s.log_max_files = 0;
+        assert_int_equal(launch_spec_validate(&s), -EINVAL);
+        s.log_max_files = 1;
+        s.log_max_size = 0;
+        assert_int_equal(launch_spec_validate(&s), -EINVAL);
+        s.log_max_size = 1;
+        s.log_driver = 7;
+        assert_int_equal(launch_spec_validate(&s), -EINVAL);
         launch_spec_done(&s);
 }
 
@@ -184,7 +205,10 @@ static void test_launch_corrupt(void **state) {
                 "",
                 "berth-launch 2\nend\n",
                 "berth-launch 1\n", /* no end */
-                "berth-launch 1\nid x\narg true\nlog_path /l\nstatus_path /s\nsocket_path /k\nend", /* no final \n */
+                "berth-launch 1\nid x\narg true\nlog_dir /l\nstatus_path /s\nsocket_path /k\nend", /* no final \n */
+                "berth-launch 1\nlog_path /l\nend\n",      /* the old single log file */
+                "berth-launch 1\nlog_driver syslog\nend\n",
+                "berth-launch 1\nlog_max_size x\nend\n",
                 "berth-launch 1\nid x\nid y\nend\n",         /* duplicate */
                 "berth-launch 1\nfrobnicate 1\nend\n",       /* unknown key */
                 "berth-launch 1\nid a b\nend\n",             /* raw space */
@@ -272,6 +296,44 @@ static struct shim_msg round_trip(const struct shim_msg *m) {
         assert_int_equal(shim_msg_decode(buf, (size_t) n, &d), 0);
         assert_int_equal(d.type, m->type);
         return d;
+}
+
+static void test_proto_log_dropped(void **state) {
+        struct shim_msg m = {
+                .type = SHIM_MSG_LOG_DROPPED,
+                .status = { .shim_pid = 9, .run = 3, .state = SHIM_RUN_RUNNING, .pid = 10, .start_usec = 1,
+                            .start_ticks = 2, .log_dropped_bytes = UINT64_C(18446744073709551615),
+                            .log_dropping = true },
+        };
+        char buf[SHIM_MSG_MAX];
+        struct shim_msg d = round_trip(&m);
+        int n;
+
+        assert_int_equal(d.status.log_dropped_bytes, UINT64_MAX);
+        assert_true(d.status.log_dropping);
+        assert_int_equal(d.status.run, 3);
+        /* the episode ended */
+        m.type = SHIM_MSG_STATUS;
+        m.status.log_dropped_bytes = 4096;
+        m.status.log_dropping = false;
+        d = round_trip(&m);
+        assert_int_equal(d.status.log_dropped_bytes, 4096);
+        assert_false(d.status.log_dropping);
+        /* nothing dropped: the keys are left out, so an older berthd sees what it always saw */
+        m.status.log_dropped_bytes = 0;
+        n = shim_msg_encode(&m, buf, sizeof buf);
+        assert_true(n > 0);
+        assert_null(strstr(buf, "LOG_DROP"));
+        /* an older shim's status (no such keys) decodes as nothing dropped */
+        static const char old[] = "MSG=STATUS\nVERSION=1\nSHIM_PID=9\nRUN=0\nSTATE=none\n";
+        assert_int_equal(shim_msg_decode(old, strlen(old), &d), 0);
+        assert_int_equal(d.status.log_dropped_bytes, 0);
+        assert_false(d.status.log_dropping);
+        /* bad values */
+        static const char bad1[] = "MSG=STATUS\nVERSION=1\nSHIM_PID=9\nRUN=0\nSTATE=none\nLOG_DROPPING=2\n";
+        static const char bad2[] = "MSG=STATUS\nVERSION=1\nSHIM_PID=9\nRUN=0\nSTATE=none\nLOG_DROPPED_BYTES=-1\n";
+        assert_int_equal(shim_msg_decode(bad1, strlen(bad1), &d), -EBADMSG);
+        assert_int_equal(shim_msg_decode(bad2, strlen(bad2), &d), -EBADMSG);
 }
 
 static void test_proto_round_trip(void **state) {
@@ -448,6 +510,7 @@ int main(void) {
                 cmocka_unit_test(test_launch_round_trip_file),
                 cmocka_unit_test(test_launch_round_trip_minimal),
                 cmocka_unit_test(test_launch_validate),
+                cmocka_unit_test(test_proto_log_dropped),
                 cmocka_unit_test(test_launch_corrupt),
                 cmocka_unit_test(test_launch_escape),
                 cmocka_unit_test(test_proto_round_trip),

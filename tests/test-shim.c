@@ -153,7 +153,7 @@ static void fx_init(struct fx *f, const char *script) {
         f->spec.env[0] = xstrdup(ENV_PATH);
         f->spec.env[1] = xstrdup("BERTH_TEST=a b=c");
         f->spec.env[2] = xstrdup("HOME=/");
-        f->spec.log_path = xasprintf("%s/log", f->dir);
+        f->spec.log_dir = xasprintf("%s/logs", f->dir);
         f->spec.status_path = xasprintf("%s/status", f->dir);
         f->spec.socket_path = xasprintf("%s/sock", f->dir);
 }
@@ -294,6 +294,11 @@ static int write_file(const char *path, const char *text) {
         return fclose(fp) == 0 ? 0 : -errno;
 }
 
+/* The path of a file in the replica's log directory. */
+static char *fx_log(const struct fx *f, const char *name) {
+        return xasprintf("%s/%s", f->spec.log_dir, name);
+}
+
 static char *read_host_file(const char *path) {
         FILE *fp = fopen(path, "re");
         char *buf = calloc(1, 65536);
@@ -395,7 +400,7 @@ static void test_shim_sandbox(void **state) {
 }
 
 static void test_shim_exit_code_and_log(void **state) {
-        _cleanup_free_ char *log = NULL;
+        _cleanup_free_ char *log = NULL, *path = NULL;
         struct shim_status st, file;
         struct fx f;
 
@@ -409,9 +414,10 @@ static void test_shim_exit_code_and_log(void **state) {
         assert_int_equal(shim_status_read(f.spec.status_path, &file), 0);
         assert_int_equal(file.state, SHIM_RUN_EXITED);
         assert_int_equal(file.exit_code, 3);
-        log = read_host_file(f.spec.log_path);
-        assert_non_null(strstr(log, "to-stdout\n"));
-        assert_non_null(strstr(log, "to-stderr\n"));
+        path = fx_log(&f, "00000001.log");
+        log = read_host_file(path);
+        assert_non_null(strstr(log, "Z stdout F to-stdout\n"));
+        assert_non_null(strstr(log, "Z stderr F to-stderr\n"));
         fx_finish(&f);
 }
 
@@ -516,10 +522,13 @@ static void test_shim_zombies_reaped(void **state) {
         check_orphans_reaped(CLONE_NEWNS);
 }
 
+#define PROG_SCRIPT "#!/bin/sh\necho run >> /run/out/runs; echo line $(wc -l < /run/out/runs); printf tail >&2; exit 4\n"
+
 /* Without a pid namespace every run gets a fresh mini-init; with one, the
  * mini-init stays (idle between runs) and the next run starts in it. */
 static void check_restart(uint64_t clone_flags) {
-        _cleanup_free_ char *runs = NULL, *prog = NULL;
+        _cleanup_free_ char *runs = NULL, *prog = NULL, *p1 = NULL, *p2 = NULL, *p3 = NULL, *log1 = NULL,
+                           *log2 = NULL, *log3 = NULL;
         const char *argv[] = { "/run/out/prog", NULL };
         bool in_place = clone_flags & CLONE_NEWPID;
         struct shim_status first, second, third;
@@ -531,7 +540,8 @@ static void check_restart(uint64_t clone_flags) {
         f.spec.net_none = false;
         set_argv(&f.spec, argv);
         prog = xasprintf("%s/prog", f.out);
-        assert_int_equal(write_file(prog, "#!/bin/sh\necho run >> /run/out/runs; exit 4\n"), 0);
+        /* each run writes its own log file; an unterminated last line is an F record */
+        assert_int_equal(write_file(prog, PROG_SCRIPT), 0);
         assert_int_equal(chmod(prog, 0755), 0);
         fx_start(&f);
         first = fx_wait_exited(&f);
@@ -539,6 +549,10 @@ static void check_restart(uint64_t clone_flags) {
         assert_true(first.service_pid > 0);
         assert_int_equal(first.init_alive, in_place);
         assert_int_equal(kill(first.pid, 0) == 0, in_place); /* the idle mini-init waits */
+        p1 = fx_log(&f, "00000001.log");
+        log1 = read_host_file(p1);
+        assert_non_null(strstr(log1, "Z stdout F line 1\n"));
+        assert_non_null(strstr(log1, "Z stderr F tail\n"));
         fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ACK_EXIT, .run = 2 }, -ESRCH);
         reply = fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ACK_EXIT, .run = 1 }, 0);
         assert_true(reply.status.acked);
@@ -563,7 +577,7 @@ static void check_restart(uint64_t clone_flags) {
         assert_true(second.service_pid > 0 && second.service_pid != first.service_pid);
 
         /* Run 3: back again. */
-        assert_int_equal(write_file(prog, "#!/bin/sh\necho run >> /run/out/runs; exit 4\n"), 0);
+        assert_int_equal(write_file(prog, PROG_SCRIPT), 0);
         assert_int_equal(chmod(prog, 0755), 0);
         reply = fx_call(&f, shim_msg_request(SHIM_MSG_START), 0);
         assert_int_equal(reply.status.run, 3);
@@ -574,6 +588,15 @@ static void check_restart(uint64_t clone_flags) {
         assert_string_equal(third.exec_error, "");
         runs = fx_read(&f, "runs");
         assert_string_equal(runs, "run\nrun\n");
+        /* run 3 started: run 2 (the previous one) is kept, run 1 is gone */
+        p2 = fx_log(&f, "00000002.log");
+        p3 = fx_log(&f, "00000003.log");
+        log2 = read_host_file(p2);
+        log3 = read_host_file(p3);
+        assert_string_equal(log2, "");
+        assert_non_null(strstr(log3, "Z stdout F line 2\n"));
+        assert_non_null(strstr(log3, "Z stderr F tail\n"));
+        assert_int_equal(access(p1, F_OK), -1);
         fx_finish(&f);
         if (in_place) /* QUIT ended the idle mini-init too */
                 assert_true(wait_pid_exit(first.pid, TIMEOUT_MS));
@@ -905,7 +928,7 @@ static void test_shim_quit(void **state) {
 }
 
 static void test_shim_user_and_caps(void **state) {
-        _cleanup_free_ char *log = NULL;
+        _cleanup_free_ char *log = NULL, *path = NULL;
         struct fx f;
 
         /* nobody cannot write to out/: the service's log is the witness. */
@@ -919,7 +942,8 @@ static void test_shim_user_and_caps(void **state) {
         f.spec.n_groups = 1;
         fx_start(&f);
         assert_int_equal(fx_wait_exited(&f).exit_code, 0);
-        log = read_host_file(f.spec.log_path);
+        path = fx_log(&f, "00000001.log");
+        log = read_host_file(path);
         assert_non_null(strstr(log, "ids 65534 65534 65534 100\n"));
         assert_non_null(strstr(log, "CapPrm:\t0000000000000000"));
         assert_non_null(strstr(log, "CapEff:\t0000000000000000"));
@@ -1043,7 +1067,7 @@ static void test_shim_clone_fallback(void **state) {
         st = fx_wait_exited(&f);
         assert_int_equal(st.exit_signal, SIGTERM);
         path = mfree(path);
-        path = xasprintf("%s.shim", f.spec.log_path);
+        path = fx_log(&f, "shim.log");
         shimlog = read_host_file(path);
         assert_non_null(strstr(shimlog, "falling back to clone(2)"));
         fx_finish(&f);

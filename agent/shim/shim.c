@@ -10,8 +10,10 @@
  * sync fd, then serves its control socket (lib/shim-proto.h).
  *
  * Small on purpose (<= 256 KiB Pss idle): raw epoll and libc, no timers (zero
- * wakeups while idle), no stdio, one 64 KiB buffer for copying output. Its own
- * diagnostics go to <log_path>.shim, never into the service's log. */
+ * wakeups while idle), no stdio. The service's output goes through
+ * logfile.c (CRI records, one file per run, rotation) into the spec's
+ * log_dir, or to the journal (journal.c). Its own diagnostics go to
+ * <log_dir>/shim.log, never into the service's log. */
 #include "config.h"
 
 #include <errno.h>
@@ -33,14 +35,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "journal.h"
+#include "logfile.h"
 #include "shim.h"
 
 #define PIPE_SIZE (1024 * 1024)
+#define READS_PER_WAKEUP 8                    /* then the other fds get their turn */
+#define DROP_REPORT_INTERVAL_USEC 1000000     /* LOG_DROPPED at most once a second within an episode */
 
 static struct shim_ctx ctx = { .cgroup_fd = -1, .run = { .pidfd = -1, .service_pidfd = -1, .report_fd = -1 } };
 static struct launch_spec *spec;
-static int sync_fd = -1, listen_fd = -1, client_fd = -1, signal_fd = -1, log_fd = -1;
-static bool quit_requested, log_write_failed;
+static int sync_fd = -1, listen_fd = -1, client_fd = -1, signal_fd = -1;
+static bool quit_requested;
 
 /* berthd's standing order (ARM): restart the run at once when it ends. */
 static struct {
@@ -50,6 +56,12 @@ static struct {
         uint64_t last_run; /* the latest run ended by the order: its ACK_EXIT is a no-op */
 } order;
 static char io_buf[64 * 1024]; /* only touched when output arrives */
+static struct logfile lf;
+static struct {
+        uint64_t dropped;
+        bool dropping;
+        uint64_t at;
+} drops_reported;
 static char msg_buf[SHIM_MSG_MAX + 1]; /* control messages in and out, one at a time */
 
 /* ------------------------------------------------------------ logging */
@@ -144,8 +156,10 @@ static void setup_process(void) {
                 sync_fail("open /dev/null: %m");
         if (fd > STDERR_FILENO)
                 safe_close(fd);
-        if ((size_t) snprintf(path, sizeof path, "%s.shim", spec->log_path) >= sizeof path)
-                sync_fail("log path too long: %s", spec->log_path);
+        if ((size_t) snprintf(path, sizeof path, "%s/shim.log", spec->log_dir) >= sizeof path)
+                sync_fail("log directory path too long: %s", spec->log_dir);
+        if (mkdir(spec->log_dir, 0750) < 0 && errno != EEXIST)
+                sync_fail("create the log directory %s: %m", spec->log_dir);
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
         if (fd < 0)
                 sync_fail("open %s: %m", path);
@@ -212,12 +226,25 @@ static void setup_control_socket(void) {
         epoll_add(listen_fd, TAG_LISTEN);
 }
 
-static void setup_output(void) {
-        int out[2], err[2];
+static void logfile_shim_log(void *userdata, const char *line) {
+        shim_log("%s", line);
+}
 
-        log_fd = open(spec->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
-        if (log_fd < 0)
-                sync_fail("open log %s: %m", spec->log_path);
+static void setup_output(void) {
+        struct logfile_ops ops = { .log = logfile_shim_log };
+        int out[2], err[2], dir_fd;
+
+        dir_fd = open(spec->log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                sync_fail("open the log directory %s: %m", spec->log_dir);
+        if (spec->log_driver == LAUNCH_LOG_JOURNALD) {
+                int r = journal_open(spec->id);
+                if (r < 0)
+                        shim_log("logging.driver journald: %s; writing log files instead", journal_error());
+                else
+                        ops.record = journal_record;
+        }
+        logfile_init(&lf, dir_fd, spec->log_max_size, spec->log_max_files, &ops);
         if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
                 sync_fail("pipe: %m");
         /* 1 MiB per pipe: a service does not stall while we are busy (issue 11
@@ -234,37 +261,34 @@ static void setup_output(void) {
 
 /* ------------------------------------------------------------ output */
 
-/* Copies what one pipe holds (up to one buffer) to the log. Returns bytes read. */
-static ssize_t copy_output(int fd) {
-        ssize_t n = read(fd, io_buf, sizeof io_buf);
-
-        if (n <= 0)
-                return n;
-        for (ssize_t off = 0; off < n;) {
-                ssize_t w = write(log_fd, io_buf + off, (size_t) (n - off));
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        /* Disk full or similar: drop, never stall the service. */
-                        if (!log_write_failed)
-                                shim_log("write %s: %m, dropping output until writes work again", spec->log_path);
-                        log_write_failed = true;
-                        return n;
-                }
-                log_write_failed = false;
-                off += w;
+/* Reads what one pipe holds (a bounded number of reads) into the log: one
+ * clock reading per read (logfile_input), records written in big chunks.
+ * Returns false once the pipe is empty. */
+static bool copy_output(int fd, enum log_stream s) {
+        for (int i = 0; i < READS_PER_WAKEUP; i++) {
+                ssize_t n = read(fd, io_buf, sizeof io_buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n == 0)
+                        logfile_eof(&lf, s); /* cannot happen while we hold the write ends */
+                if (n <= 0)
+                        return false;
+                logfile_input(&lf, s, io_buf, (size_t) n);
+                if ((size_t) n < sizeof io_buf)
+                        return false;
         }
-        return n;
+        return true;
 }
 
 static void drain_output(void) {
-        while (copy_output(ctx.out_r) > 0)
+        while (copy_output(ctx.out_r, LOG_STDOUT))
                 ;
-        while (copy_output(ctx.err_r) > 0)
+        while (copy_output(ctx.err_r, LOG_STDERR))
                 ;
+        (void) logfile_flush(&lf);
 }
 
-/* ------------------------------------------------------------ control socket */
+/* ------------------------------------------------------------ control socket *//* ------------------------------------------------------------ control socket */
 
 static void drop_client(const char *why) {
         if (client_fd < 0)
@@ -295,7 +319,60 @@ static void send_msg(const struct shim_msg *m) {
 static void send_status(enum shim_msg_type type) {
         struct shim_msg m = { .type = type, .status = ctx.run.status };
         m.status.shim_pid = getpid();
+        m.status.log_dropped_bytes = logfile_dropped(&lf);
+        m.status.log_dropping = logfile_dropping(&lf);
         send_msg(&m);
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Tells berthd about dropped output: when an episode starts and ends, and
+ * at most once a second in between. */
+static void report_log_drops(void) {
+        uint64_t dropped = logfile_dropped(&lf), now;
+        bool dropping = logfile_dropping(&lf);
+
+        if (dropped == drops_reported.dropped && dropping == drops_reported.dropping)
+                return;
+        now = now_usec();
+        if (dropping == drops_reported.dropping && now < drops_reported.at + DROP_REPORT_INTERVAL_USEC)
+                return;
+        ctx.run.status.log_dropped_bytes = dropped;
+        ctx.run.status.log_dropping = dropping;
+        drops_reported.dropped = dropped;
+        drops_reported.dropping = dropping;
+        drops_reported.at = now;
+        send_status(SHIM_MSG_LOG_DROPPED);
+}
+
+/* A run has just started: its own log file (the previous run's is complete:
+ * drained before the start, its held lines written when it ended). */
+static void log_new_run(void) {
+        int log_run;
+
+        ctx.run.status.log_dropped_bytes = logfile_dropped(&lf);
+        ctx.run.status.log_dropping = logfile_dropping(&lf);
+        log_run = logfile_start_run(&lf);
+        if (log_run > 0)
+                shim_log("run %llu writes its output to %s/%08d.log", (unsigned long long) ctx.run.status.run,
+                         spec->log_dir, log_run);
+}
+
+/* A new run on request: the previous run's last output into its file, the
+ * start (clone or in place), then the new run's log file. */
+static int start_run(void) {
+        int r;
+
+        drain_output();
+        r = run_start(&ctx);
+        if (r < 0)
+                return r;
+        log_new_run();
+        return 0;
 }
 
 _printf_(2, 3) static void send_error(int error, const char *fmt, ...) {
@@ -330,7 +407,7 @@ static void on_request(const struct shim_msg *m) {
                                    (int) st->pid);
                         return;
                 }
-                r = run_start(&ctx);
+                r = start_run();
                 if (r < 0) {
                         shim_log("start run: %s", strerror(-r));
                         send_error(-r, "start replica: %s", strerror(-r));
@@ -433,6 +510,7 @@ static void on_signal(void) {
                         continue;
                 if (run_active(&ctx)) {
                         drain_output(); /* the service's last words go first */
+                        logfile_end_run(&lf); /* its unterminated lines as F records */
                         run_finish(&ctx, status);
                         send_status(SHIM_MSG_EXITED);
                         (void) malloc_trim(0);
@@ -467,6 +545,7 @@ static void on_run_idle(void) {
         drain_output();
         if (!run_finish_idle(&ctx))
                 return;
+        logfile_end_run(&lf); /* its unterminated lines as F records */
         if (order_applies()) {
                 struct shim_msg m = { .type = SHIM_MSG_EXITED, .status = ctx.run.status };
                 int r;
@@ -474,6 +553,7 @@ static void on_run_idle(void) {
                 order.run = 0;
                 r = run_restart_in_place(&ctx);
                 if (r >= 0) {
+                        log_new_run();
                         order.last_run = m.status.run;
                         m.status.shim_pid = getpid();
                         m.status.next_started = true;
@@ -489,6 +569,7 @@ static void on_run_idle(void) {
 
 static _noreturn_ void shutdown_shim(void) {
         drain_output();
+        logfile_done(&lf);
         (void) unlink(spec->socket_path);
         shim_log("exiting");
         _exit(0);
@@ -518,10 +599,10 @@ static _noreturn_ void event_loop(void) {
                                         on_client(ev[i].events);
                                 break;
                         case TAG_OUT:
-                                (void) copy_output(ctx.out_r);
+                                (void) copy_output(ctx.out_r, LOG_STDOUT);
                                 break;
                         case TAG_ERR:
-                                (void) copy_output(ctx.err_r);
+                                (void) copy_output(ctx.err_r, LOG_STDERR);
                                 break;
                         case TAG_REPORT:
                                 (void) run_read_reports(&ctx);
@@ -530,6 +611,9 @@ static _noreturn_ void event_loop(void) {
                                 break;
                         }
                 }
+                /* records reach the file at the end of every wakeup */
+                (void) logfile_flush(&lf);
+                report_log_drops();
                 if (quit_requested && !run_active(&ctx)) {
                         if (!run_init_idle(&ctx))
                                 shutdown_shim();
@@ -607,7 +691,7 @@ int main(int argc, char *argv[]) {
                         sync_fail("open cgroup %s: %m", spec->cgroup_v2_dir);
         }
 
-        r = run_start(&ctx);
+        r = start_run();
         if (r < 0)
                 sync_fail("start replica: %s", strerror(-r));
         if (sync_fd >= 0) {

@@ -18,7 +18,7 @@
 #include "shim-proto.h"
 
 /* ------------------------------------------------------------ logging (shim.c)
- * One line per call to fd 2 (the shim's own log, <log_path>.shim): no stdio
+ * One line per call to fd 2 (the shim's own log, <log_dir>/shim.log): no stdio
  * buffers. %m works (glibc). Also used by the mini-init before it execs. */
 void shim_log(const char *fmt, ...) _printf_(1, 2);
 
