@@ -308,8 +308,12 @@ static void remove_service_logs(struct manager *m, const char *name) {
         if (!d)
                 return;
         for (struct dirent *de; (de = readdir(d));)
-                if (de->d_name[0] != '.')
-                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                if (de->d_name[0] != '.' && unlinkat(dirfd(d), de->d_name, 0) < 0 && errno == EISDIR) {
+                        /* a replica's log directory (its run files, shim.log) */
+                        _cleanup_free_ char *sub = NULL;
+                        if (asprintf(&sub, "%s/%s", dir, de->d_name) >= 0)
+                                (void) rm_dir_files(sub);
+                }
         closedir(d);
         if (rmdir(dir) < 0 && errno != ENOENT)
                 log_debug_errno(errno, "Cannot remove %s: %m", dir);

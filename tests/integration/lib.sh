@@ -328,7 +328,32 @@ service_pid() {
         children_of "$_sp_init" | head -n 1
 }
 
-replica_log() { echo "$STATE/logs/$1/$1-$2.log"; }
+# The replica's log directory: one file of CRI records per run (<RUN>.log,
+# rotated pieces <RUN>.log.<K>) and the shim's own log (shim.log).
+replica_log_dir() { echo "$STATE/logs/$1/$1-$2"; }
+shim_log_file() { echo "$STATE/logs/$1/$1-$2/shim.log"; }
+
+# replica_log_files SVC IDX: every log file of the replica, oldest first (runs
+# in order; in a run its pieces by K, then the active file)
+replica_log_files() {
+        _rl_d=$(replica_log_dir "$1" "$2")
+        [ -d "$_rl_d" ] || return 0
+        ls "$_rl_d" | awk -F. -v d="$_rl_d" '/^[0-9]+\.log(\.[0-9]+)?$/ {
+                printf "%d %d %s/%s\n", $1, NF == 3 ? $3 : 2000000000, d, $0 }' | sort -k1,1n -k2,2n | cut -d' ' -f3
+}
+
+# replica_log SVC IDX: the newest run's active file ("" when none yet)
+replica_log() { replica_log_files "$1" "$2" | tail -n 1; }
+
+# replica_output SVC IDX: what the replica printed (stdout and stderr, every
+# kept run, in order): the contents of the CRI records, P pieces joined
+replica_output() {
+        replica_log_files "$1" "$2" | while read -r _ro_f; do cat "$_ro_f"; done |
+                awk '{ c = substr($0, 41); if ($3 == "P") printf "%s", c; else print c }'
+}
+
+# replica_output_has SVC IDX TEXT: the replica printed TEXT (grep -F)
+replica_output_has() { replica_output "$1" "$2" | grep -qF -- "$3"; }
 
 # ------------------------------------------------------------------ cleanup
 

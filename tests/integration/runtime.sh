@@ -42,8 +42,8 @@ replica_diag() {
         _rd_pid=$(record_field "$1" "$2" pid)
         say "    record $1-$2: state=$(record_field "$1" "$2" state) pid=$_rd_pid ($(alive "$_rd_pid" && echo alive || echo NOT alive)) run=$(record_field "$1" "$2" run) restart_count=$(record_field "$1" "$2" restart_count) last_exit=$(record_field "$1" "$2" last_exit.reason)"
         say "    shim status file: $({ tr '\n' ' ' <"$STATE/replicas/$1/$2/status"; } 2>/dev/null)"
-        say "    shim log $(replica_log "$1" "$2").shim:"
-        tail -n 6 "$(replica_log "$1" "$2").shim" 2>/dev/null | sed 's/^/    | /'
+        say "    shim log $(shim_log_file "$1" "$2"):"
+        tail -n 6 "$(shim_log_file "$1" "$2")" 2>/dev/null | sed 's/^/    | /'
         say "    berthd log about $1-$2:"
         grep "Replica $1-$2:" "$BERTHD_LOG" | tail -n 6 | sed 's/^/    | /'
 }
@@ -73,7 +73,7 @@ remove_service() {
 
 # probe_value KEY: the value the probe replica printed as "PROBE KEY=VALUE"
 probe_value() {
-        sed -n "s/^PROBE $1=//p" "$(replica_log probe 0)" | head -n 1
+        replica_output probe 0 | sed -n "s/^PROBE $1=//p" | head -n 1
 }
 
 # ------------------------------------------------------------------ 1
@@ -171,8 +171,8 @@ EOF
       exec sleep 1000
 EOF
 } | write_manifest probe
-wait_for grep -q PROBE_DONE "$(replica_log probe 0)" --timeout 5 --what "the probe's output in $(replica_log probe 0)"
-sed 's/^/    | /' "$(replica_log probe 0)"
+wait_for replica_output_has probe 0 PROBE_DONE --timeout 5 --what "the probe's output in $(replica_log_dir probe 0)"
+replica_output probe 0 | sed 's/^/    | /'
 
 v=$(probe_value rootopts)
 case ",$v," in *,ro,*) ;; *) fail "/ is not mounted read-only inside the replica (mount options: $v)" ;; esac
@@ -248,7 +248,7 @@ check_unchanged "$SNAP"
 berthd_alive
 VMSTAT_OOM1=$(awk '$1 == "oom_kill" { print $2 }' /proc/vmstat)
 ok "oom-0's cgroup: oom_kill $OOM_BASE -> $OOM_CG; other replicas: 0 kills, same pids; berthd alive (host-wide oom_kill +$((VMSTAT_OOM1 - VMSTAT_OOM0)))"
-grep -q 'allocated, not killed' "$(replica_log oom 0)" && fail "oom-0 printed that its allocation succeeded"
+replica_output_has oom 0 'allocated, not killed' && fail "oom-0 printed that its allocation succeeded"
 check "removing oom.yaml removes the failed replica"
 remove_service oom
 ok "oom removed"
@@ -270,7 +270,7 @@ wait_for sh -c "curl -sf --unix-socket '$RUN/berth.sock' http://localhost/v1/rep
         --timeout 10 --what "GET /v1/replicas to show oomchild-0 with oom_kills 1"
 record_is oomchild 0 oom_kills 1 || fail "oomchild-0's record does not count the OOM kill"
 record_is oomchild 0 state running || fail "oomchild-0 is $(record_field oomchild 0 state), the service should run on"
-wait_for grep -q "child status 137" "$(replica_log oomchild 0)" --timeout 5 --what "the service to see its child killed (status 137)"
+wait_for replica_output_has oomchild 0 "child status 137" --timeout 5 --what "the service to see its child killed (status 137)"
 grep -q 'Replica oomchild-0: the OOM killer killed 1 process' "$BERTHD_LOG" || fail "berthd did not log the OOM kill of oomchild-0's child"
 remove_service oomchild
 ok "oomchild-0: oom_kills 1 in its record and berthd's log while its service kept running"
@@ -374,8 +374,8 @@ ELAPSED=$(( $(now_ms) - T_FIRST ))
 say "    restart_count = $RC after ${ELAPSED} ms (backoff 200ms x2 up to 2s: about 5 expected); state $(record_field nope 0 state)"
 [ "$RC" -ge 2 ] || fail "nope-0 restarted only $RC times in ${ELAPSED} ms: not restarted at all?"
 [ "$RC" -le 9 ] || fail "nope-0 restarted $RC times in ${ELAPSED} ms: not backing off"
-grep -q 'exec /usr/bin/nope: No such file or directory' "$(replica_log nope 0).shim" ||
-        note "the shim's log $(replica_log nope 0).shim does not name the exec failure"
+grep -q 'exec /usr/bin/nope: No such file or directory' "$(shim_log_file nope 0)" ||
+        note "the shim's log $(shim_log_file nope 0) does not name the exec failure"
 ok "restart_count $RC after ${ELAPSED} ms"
 check "removing nope.yaml removes the replica in backoff"
 remove_service nope
@@ -484,10 +484,10 @@ ok "consistent"
 check "berthd exits on SIGTERM, every replica keeps its pid, and output goes on being captured"
 stop_berthd 10
 [ "$BERTHD_RC" = 0 ] || fail "berthd exited with status $BERTHD_RC on SIGTERM"
-WORKER_LINES=$(wc -l <"$(replica_log worker 0)")
+WORKER_LINES=$(replica_output worker 0 | wc -l)
 sleep 2.5
-[ "$(wc -l <"$(replica_log worker 0)")" -ge $((WORKER_LINES + 2)) ] ||
-        fail "worker-0's log did not grow while berthd was down ($WORKER_LINES lines before, $(wc -l <"$(replica_log worker 0)") after 2.5 s)"
+[ "$(replica_output worker 0 | wc -l)" -ge $((WORKER_LINES + 2)) ] ||
+        fail "worker-0's log did not grow while berthd was down ($WORKER_LINES lines before, $(replica_output worker 0 | wc -l) after 2.5 s)"
 for r in $SNAP; do
         alive "${r#*=}" || fail "${r%=*}: mini-init ${r#*=} died with berthd"
 done
