@@ -680,8 +680,7 @@ void replica_note_log_drops(struct replica *r, const struct shim_status *st) {
         } else if (was && !st->log_dropping)
                 log_info("Replica %s: its log can be written again (%llu bytes dropped in all).", r->id,
                          (unsigned long long) r->log_dropped);
-        if (was != st->log_dropping || !was)
-                replica_save(r);
+        replica_save(r); /* at most once a second during an episode */
 }
 
 /* The OOM killer acted in the replica's cgroup: a child (or the service

@@ -28,6 +28,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -46,6 +47,7 @@
 static struct shim_ctx ctx = { .cgroup_fd = -1, .run = { .pidfd = -1, .service_pidfd = -1, .report_fd = -1 } };
 static struct launch_spec *spec;
 static int sync_fd = -1, listen_fd = -1, client_fd = -1, signal_fd = -1;
+static int drop_timer_fd = -1; /* armed only while a drop report waits for its turn */
 static bool quit_requested;
 
 /* berthd's standing order (ARM): restart the run at once when it ends. */
@@ -339,8 +341,22 @@ static void report_log_drops(void) {
         if (dropped == drops_reported.dropped && dropping == drops_reported.dropping)
                 return;
         now = now_usec();
-        if (dropping == drops_reported.dropping && now < drops_reported.at + DROP_REPORT_INTERVAL_USEC)
+        if (dropping == drops_reported.dropping && now < drops_reported.at + DROP_REPORT_INTERVAL_USEC) {
+                /* report the rest later, even if no output comes any more */
+                struct itimerspec its = { .it_value = { .tv_sec = 0, .tv_nsec = 1000 *
+                        (long) (drops_reported.at + DROP_REPORT_INTERVAL_USEC - now) } };
+                if (drop_timer_fd < 0) {
+                        drop_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+                        if (drop_timer_fd >= 0) {
+                                struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_TIMER };
+                                if (epoll_ctl(ctx.epoll_fd, EPOLL_CTL_ADD, drop_timer_fd, &ev) < 0)
+                                        drop_timer_fd = safe_close(drop_timer_fd);
+                        }
+                }
+                if (drop_timer_fd >= 0)
+                        (void) timerfd_settime(drop_timer_fd, 0, &its, NULL);
                 return;
+        }
         ctx.run.status.log_dropped_bytes = dropped;
         ctx.run.status.log_dropping = dropping;
         drops_reported.dropped = dropped;
@@ -609,6 +625,11 @@ static _noreturn_ void event_loop(void) {
                                 if (run_active(&ctx) && ctx.run.idle_reported)
                                         on_run_idle();
                                 break;
+                        case TAG_TIMER: {
+                                uint64_t expirations;
+                                (void) !read(drop_timer_fd, &expirations, sizeof expirations);
+                                break; /* report_log_drops() below */
+                        }
                         }
                 }
                 /* records reach the file at the end of every wakeup */

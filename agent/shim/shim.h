@@ -56,7 +56,7 @@ struct run {
 };
 
 /* epoll data tags */
-enum { TAG_SIGNAL = 1, TAG_LISTEN, TAG_CLIENT, TAG_OUT, TAG_ERR, TAG_REPORT };
+enum { TAG_SIGNAL = 1, TAG_LISTEN, TAG_CLIENT, TAG_OUT, TAG_ERR, TAG_REPORT, TAG_TIMER };
 
 struct shim_ctx {
         const struct launch_spec *spec;
