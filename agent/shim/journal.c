@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "journal.h"
 #include "macro.h"
@@ -27,6 +28,13 @@ int journal_open(const char *replica_id) {
         if (!dash || dash == replica_id || !dash[1]) {
                 snprintf(error, sizeof error, "replica id %s is not <service>-<index>", replica_id);
                 return -EINVAL;
+        }
+        /* sd_journal_sendv() silently drops entries when journald is not
+         * running (ENOENT on its socket): look first */
+        if (access("/run/systemd/journal/socket", F_OK) < 0) {
+                snprintf(error, sizeof error, "journald is not running (/run/systemd/journal/socket: %s)",
+                         strerror(errno));
+                return -ENOENT;
         }
         /* RTLD_NOW: a missing symbol shows here, not at the first record */
         h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);

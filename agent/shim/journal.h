@@ -4,7 +4,10 @@
  * that ask for the journal. Each record becomes one journal entry with
  * MESSAGE=, PRIORITY= (6 stdout, 3 stderr), SYSLOG_IDENTIFIER=<service>,
  * BERTH_SERVICE=<service>, BERTH_REPLICA=<index>, BERTH_STREAM=, and
- * BERTH_PARTIAL=1 on a P record (a piece of a line longer than 16 KiB). */
+ * BERTH_PARTIAL=1 on a P record (a piece of a line longer than 16 KiB).
+ * journal_open() fails when journald's socket is missing (sd_journal_sendv
+ * would drop everything silently); if journald goes away later, libsystemd
+ * drops entries silently, as for every other journal client. */
 #pragma once
 
 #include <stdbool.h>

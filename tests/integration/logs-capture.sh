@@ -10,6 +10,9 @@
 #   3. 100 KiB lines on stdout and stderr round-trip through P/F records
 #   4. a crash starts a new run file; the previous run's file is kept, older
 #      runs go
+#   4b. logging.driver journald: entries in the journal when journald runs;
+#      otherwise (no /run/systemd/journal/socket: that part is skipped) the
+#      fallback to files, said once in shim.log
 #   5. a file size limit (RLIMIT_FSIZE) stands in for a full disk: the
 #      service keeps running, output is dropped and counted (logDroppedBytes),
 #      one LogDropped event, only whole records in the file
@@ -208,6 +211,35 @@ printf 'stdout\trun 2\nstdout\tunterminated 2\n' | cmp -s - "$TEST_TMP/run2.txt"
 grep -q ' stdout F run 3$' "$(replica_log_dir crash 0)/00000003.log" || fail "run 3's output is not in 00000003.log"
 grep -q 'writes its output to .*/00000003.log' "$(shim_log_file crash 0)" || fail "the shim's log does not name run 3's file"
 ok "runs 2 and 3 kept (run 1 deleted); run 2's unterminated last line is an F record in its own file"
+
+# ---------------------------------------------------------------- 4b
+step "logging.driver: journald"
+write_manifest jrnl <<'YAML'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: jrnl}
+spec:
+  command: [/bin/sh, -c, 'echo "journal line $BERTH_SERVICE-$BERTH_REPLICA"; echo "journal error" >&2; exec sleep infinity']
+  logging: {driver: journald}
+  terminationGracePeriod: 1s
+YAML
+wait_for record_is jrnl 0 state running --timeout 10 --what "jrnl-0 running"
+if [ -S /run/systemd/journal/socket ] && command -v journalctl >/dev/null 2>&1; then
+        in_journal() { journalctl -q -o cat BERTH_SERVICE=jrnl BERTH_REPLICA=0 SYSLOG_IDENTIFIER=jrnl | grep -qx "$1"; }
+        wait_for in_journal "journal line jrnl-0" --timeout 10 --what "jrnl-0's line in the journal"
+        wait_for in_journal "journal error" --timeout 10 --what "jrnl-0's stderr line in the journal"
+        journalctl -q -o cat PRIORITY=3 BERTH_SERVICE=jrnl | grep -qx "journal error" || fail "stderr is not PRIORITY=3 in the journal"
+        [ -z "$(replica_log_files jrnl 0)" ] || fail "jrnl-0 also has log files: $(replica_log_files jrnl 0)"
+        ok "stdout and stderr in the journal with BERTH_SERVICE, BERTH_REPLICA, SYSLOG_IDENTIFIER, PRIORITY; no files"
+else
+        say "  SKIP (journal part): no /run/systemd/journal/socket (or no journalctl) on this host: journald is not running"
+        check "without journald the shim falls back to files and says so once"
+        wait_for replica_output_has jrnl 0 "journal line jrnl-0" --timeout 10 --what "jrnl-0's line in its log file"
+        wait_for replica_output_has jrnl 0 "journal error" --timeout 10 --what "jrnl-0's stderr line in its log file"
+        grep -q 'writing log files instead' "$(shim_log_file jrnl 0)" || fail "shim.log does not say it fell back to files: $(cat "$(shim_log_file jrnl 0)")"
+        [ "$(grep -c 'writing log files instead' "$(shim_log_file jrnl 0)")" = 1 ] || fail "the fallback is logged more than once"
+        ok "fell back to $(basename "$(replica_log jrnl 0)"): $(grep 'writing log files instead' "$(shim_log_file jrnl 0)" | cut -d' ' -f3-)"
+fi
 
 # ---------------------------------------------------------------- 5
 step "writes fail (file size limit): the service keeps running, output is dropped and counted"
