@@ -282,10 +282,12 @@ static bool copy_output(int fd, enum log_stream s) {
         return true;
 }
 
+/* Everything the pipes hold (1 MiB each at most), bounded: a leftover child
+ * writing without pause cannot keep us here. */
 static void drain_output(void) {
-        while (copy_output(ctx.out_r, LOG_STDOUT))
+        for (int i = 0; i < 16 && copy_output(ctx.out_r, LOG_STDOUT); i++)
                 ;
-        while (copy_output(ctx.err_r, LOG_STDERR))
+        for (int i = 0; i < 16 && copy_output(ctx.err_r, LOG_STDERR); i++)
                 ;
         (void) logfile_flush(&lf);
 }
