@@ -244,17 +244,20 @@ fi
 # ---------------------------------------------------------------- 5
 step "writes fail (file size limit): the service keeps running, output is dropped and counted"
 stop_berthd
-# RLIMIT_FSIZE 512 KiB for berthd and the shims it starts from now on
-# (berthd's own files stay far below it); maxSize above it, so writes fail
+# RLIMIT_FSIZE of 1024 blocks (512 KiB in dash, 1 MiB in bash) for berthd and
+# the shims it starts from now on (berthd's own files stay far below it);
+# maxSize above it, so writes fail
 ulimit -f 1024
+FSIZE=$("$PY" -c 'import resource; print(resource.getrlimit(resource.RLIMIT_FSIZE)[0])')
+say "  RLIMIT_FSIZE $FSIZE bytes"
 start_berthd
 write_manifest full <<'YAML'
 apiVersion: berth/v1
 kind: Service
 metadata: {name: full}
 spec:
-  command: [/bin/sh, -c, 'seq 1 200000; echo done >&2; exec sleep infinity']
-  logging: {maxSize: 4Mi}
+  command: [/bin/sh, -c, 'seq 1 400000; echo done >&2; exec sleep infinity']
+  logging: {maxSize: 8Mi}
   terminationGracePeriod: 1s
 YAML
 wait_for record_is full 0 state running --timeout 10 --what "full-0 running"
@@ -264,14 +267,14 @@ dropped_some() { [ "$(dropped)" -gt 0 ]; }
 wait_for dropped_some --timeout 10 --what "logDroppedBytes > 0 in GET /v1/replicas"
 wait_for grep -q 'cannot write the log: File too large; dropping output' "$(shim_log_file full 0)" --timeout 5 --what "the shim's log line"
 F=$(replica_log full 0)
-# every record either in the file or counted: 200000 lines of 40 + digits + 1
+# every record either in the file or counted: 400000 lines of 40 + digits + 1
 # bytes and "done" (45 bytes) on stderr
-TOTAL=$("$PY" -c "print(sum(40 + len(str(i)) + 1 for i in range(1, 200001)) + 45)")
+TOTAL=$("$PY" -c "print(sum(40 + len(str(i)) + 1 for i in range(1, 400001)) + 45)")
 all_counted() { [ "$(dropped)" = $((TOTAL - $(stat -c %s "$F"))) ]; }
 wait_for all_counted --timeout 10 --what "logDroppedBytes = $TOTAL - the file's size (last seen $(dropped))"
 D=$(dropped)
 SIZE=$(stat -c %s "$F")
-[ "$SIZE" -le 524288 ] || fail "the log file grew past the limit: $SIZE"
+[ "$SIZE" -le "$FSIZE" ] || fail "the log file grew past the limit: $SIZE"
 N=$("$PY" "$CRI" numbers "$F") || fail "the log file holds a torn or bad record"
 set -- $N
 [ "$(replica_pid full 0)" = "$FULL_PID" ] && record_is full 0 state running || fail "full-0 did not keep running"
