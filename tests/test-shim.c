@@ -732,8 +732,10 @@ static void test_shim_standing_order(void **state) {
         static const char script[] =
                 "o=/run/out\n"
                 "n=$(($(cat $o/n 2>/dev/null || echo 0) + 1)); echo $n > $o/n\n"
+                "echo run $n\n"
                 "while [ ! -e $o/go$n ]; do sleep 0.01; done\n"
                 "case $n in 1) exit 3;; 2) exit 0;; 3) exit 5;; *) exec sleep 1000;; esac\n";
+        _cleanup_free_ char *p1 = NULL, *p2 = NULL, *log1 = NULL, *log2 = NULL;
         struct shim_status st, ended;
         struct shim_msg reply;
         struct fx f;
@@ -757,6 +759,13 @@ static void test_shim_standing_order(void **state) {
         assert_int_equal(st.run, 2);
         assert_int_equal(st.state, SHIM_RUN_RUNNING);
         assert_int_equal(st.pid, ended.pid); /* in place */
+        /* the restart by order starts a new log file too */
+        p1 = fx_log(&f, "00000001.log");
+        p2 = fx_log(&f, "00000002.log");
+        log1 = read_host_file(p1);
+        assert_non_null(strstr(log1, "Z stdout F run 1\n"));
+        assert_null(strstr(log1, "run 2"));
+        assert_int_equal(access(p2, F_OK), 0);
         fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ACK_EXIT, .run = 1 }, 0); /* a no-op, not an error */
 
         /* run 2 on failure only: exits 0, reported, not restarted */
@@ -766,6 +775,8 @@ static void test_shim_standing_order(void **state) {
         assert_int_equal(ended.run, 2);
         assert_int_equal(ended.exit_code, 0);
         assert_false(ended.next_started);
+        log2 = read_host_file(p2);
+        assert_non_null(strstr(log2, "Z stdout F run 2\n"));
         assert_int_equal(fx_status(&f).state, SHIM_RUN_EXITED);
 
         /* run 3 after an hour of uptime only: ends early, not restarted */
