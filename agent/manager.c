@@ -19,7 +19,7 @@
 #include "manager.h"
 #include "manifest-dir.h"
 #include "model-json.h"
-#include "ports.h"
+#include "service-ports.h"
 #include "replica.h"
 #include "state.h"
 #include "util.h"

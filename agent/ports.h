@@ -14,9 +14,9 @@
  * sockets back from a live shim (GET_FDS) and binds anew only what no shim
  * holds.
  *
- * Two layers: port_* is mechanism (bind, identify a socket, a table of open
- * sockets) over explicit values; service_ports_* is the glue that reads a
- * service's specs and replicas (manager.c, replica.c and restore.c call it). */
+ * This file is the mechanism (bind, identify a socket, a table of open
+ * sockets) over explicit values; service-ports.h is the glue that reads a
+ * service's specs and replicas. */
 #pragma once
 
 #include <stdbool.h>
@@ -24,15 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <json-c/json.h>
-
 #include "model.h"
-
-struct manager;
-struct service_state;
-struct api_error;
-
-/* ---- mechanism ----------------------------------------------------------- */
 
 struct port_addr {
         int protocol;     /* PROTOCOL_TCP, PROTOCOL_UDP */
@@ -43,6 +35,7 @@ struct port_addr {
 
 /* host_ip: numeric (NULL: 0.0.0.0). -EINVAL when it is not an address. */
 int port_addr_from_spec(const struct port_spec *p, struct port_addr *ret);
+bool port_addr_equal(const struct port_addr *a, const struct port_addr *b);
 /* "127.0.0.1:8080/TCP", "[::]:53/UDP" */
 char *port_addr_format(const struct port_addr *a, char *buf, size_t size);
 
@@ -68,29 +61,10 @@ struct port_table {
 };
 
 struct port_table *port_table_free(struct port_table *t);
+/* Adds an open socket (owned by the table from now on). -ENOMEM. */
+int port_table_add(struct port_table *t, const struct port_addr *a, int fd, bool adopted);
 struct port_socket *port_table_find(const struct port_table *t, const struct port_addr *a);
 /* Takes ownership of fd (closed when it is not kept): adds it unless the table
  * has that address already or it is not a listening socket. Returns 1 when
  * added, 0 when not, -ENOMEM. */
 int port_table_adopt(struct port_table *t, int fd);
-
-/* ---- glue ------------------------------------------------------------------ */
-
-/* The sockets for one replica of spec, bound where missing: fds[i] for
- * spec->spec.network.ports[i] (borrowed: the table owns them). On failure,
- * -errno and *ret_error, one line naming the port and what to do. */
-int service_ports_acquire(struct service_state *s, const struct service *spec, int *fds, char **ret_error);
-/* After any change (reconcile): binds the desired spec's ports (a failure is
- * logged, emitted as PortBindFailed once and kept for inspect) and closes the
- * sockets that neither the desired spec nor any replica lists any more. */
-void service_ports_sync(struct service_state *s);
-/* Restore, before the replica's own connection: when spec lists ports the
- * table does not have, asks the replica's live shim for its copies. */
-void service_ports_restore(struct service_state *s, const struct service *spec, const char *shim_socket,
-                           pid_t shim_pid);
-/* Deploy: whether svc's ports that its service (if any) does not hold yet
- * can be bound now. 409 PortUnavailable otherwise. */
-int service_ports_check(struct manager *m, const struct service *svc, struct api_error *err);
-/* {"ports":[{"name","port","protocol","hostIP","bound"}], "portsError"} into o */
-void service_ports_json(struct service_state *s, struct json_object *o);
-void service_ports_free(struct service_state *s);

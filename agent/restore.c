@@ -18,7 +18,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "model-json.h"
-#include "ports.h"
+#include "service-ports.h"
 #include "replica-internal.h"
 #include "shim-client.h"
 #include "state.h"
