@@ -9,6 +9,7 @@
 #     redeploy with a changed env (afterwards every response has the new
 #     value), `berthctl restart`, and kill -9 of berthd + restart (the socket
 #     is taken back from a shim: the same inode, one listener);
+#   - a new revision on another port binds it and closes the old one;
 #   - a port in use: berthctl deploy fails with one clear line (409), a
 #     manifest gets a PortBindFailed event and portsError in inspect;
 #   - deleting the service closes the socket.
@@ -29,11 +30,12 @@ CLIENT_PID=
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 say "port: 127.0.0.1:$PORT"
 
-# manifest GREETING: the example, on our port, with GREETING set
+# manifest GREETING [PORT]: the example, on our port, with GREETING set
 manifest() {
-        sed -e "s/port: 8081,/port: $PORT,/" -e "s/value: hello}/value: $1}/" \
+        _mp=${2:-$PORT}
+        sed -e "s/port: 8081,/port: $_mp,/" -e "s/value: hello}/value: $1}/" \
                 "$top_srcdir/manifests/http-activated.yaml" | write_manifest "$SVC"
-        grep -q "port: $PORT," "$MANIFESTS/$SVC.yaml" && grep -q "value: $1}" "$MANIFESTS/$SVC.yaml" ||
+        grep -q "port: $_mp," "$MANIFESTS/$SVC.yaml" && grep -q "value: $1}" "$MANIFESTS/$SVC.yaml" ||
                 fail "could not adapt manifests/http-activated.yaml"
 }
 
@@ -175,6 +177,17 @@ grep -q "took listening socket 127.0.0.1:$PORT/TCP back from shim [0-9]* (inode 
         fail "berthd did not say it took the socket back from a shim, inode checked against the shim's fd"
 [ "$(grep -c "took listening socket" "$BERTHD_LOG")" = 1 ] || fail "berthd took the socket back more than once"
 ok "the new berthd holds the same socket (inode $INODE), adopted from a shim"
+
+step "a new revision on another port: bound, and the old one closes after the last old replica"
+OLD_PORT=$PORT
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+manifest rev4 "$PORT"
+wait_for all_at 4 --timeout 90 --what "every replica at revision 4"
+curl -sf "http://127.0.0.1:$PORT/" | grep -q '^rev4 ' || fail "no answer from revision 4 on port $PORT"
+wait_for sh -c '! awk -v p="0100007F:$(printf %04X "$1")" '"'"'$2 == p && $4 == "0A" { f = 1 } END { exit !f }'"'"' /proc/net/tcp' _ "$OLD_PORT" \
+        --timeout 10 --what "no listener on the old port $OLD_PORT"
+[ -n "$(listen_inodes)" ] || fail "no listener on the new port $PORT"
+ok "port $PORT bound, old port $OLD_PORT closed"
 
 step "a port in use: one clear error"
 cat >"$TEST_TMP/clash.yaml" <<YAML
