@@ -237,8 +237,11 @@ void service_ports_sync(struct service_state *s) {
 
 void service_ports_restore(struct service_state *s, const struct service *spec, const char *shim_socket,
                            pid_t shim_pid) {
-        struct port_table *t = table_of(s);
-        if (!t || spec->spec.network.n_ports == 0 || covers(t, &spec->spec.network))
+        struct port_table *t;
+        if (spec->spec.network.n_ports == 0)
+                return;
+        t = table_of(s);
+        if (!t || covers(t, &spec->spec.network))
                 return;
         (void) adopt_from_shim(s, shim_socket, shim_pid);
 }
