@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -95,6 +96,27 @@ static void test_ports_bind_udp(void **state) {
         close(fd);
 }
 
+static void test_ports_bind_ipv6(void **state) {
+        struct port_spec p = { .name = (char *) "http", .port = free_port(SOCK_STREAM), .protocol = PROTOCOL_TCP,
+                               .host_ip = (char *) "::1" };
+        struct port_addr a, got;
+        char buf[80];
+        int fd;
+
+        assert_int_equal(port_addr_from_spec(&p, &a), 0);
+        fd = port_bind(&a);
+        if (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL) {
+                print_message("no IPv6 loopback here (%s), skipping\n", strerror(-fd));
+                skip();
+        }
+        assert_true(fd >= 0);
+        assert_int_equal(port_identify(fd, &got), 0);
+        assert_true(port_addr_equal(&a, &got));
+        snprintf(buf, sizeof buf, "[::1]:%u/TCP", (unsigned) a.port);
+        assert_string_equal(port_addr_format(&got, buf + 40, 40), buf);
+        close(fd);
+}
+
 static void test_ports_identify_refuses(void **state) {
         struct port_addr a;
         int sp[2], fd;
@@ -150,6 +172,7 @@ int main(void) {
                 cmocka_unit_test(test_ports_addr_from_spec),
                 cmocka_unit_test(test_ports_bind_tcp),
                 cmocka_unit_test(test_ports_bind_udp),
+                cmocka_unit_test(test_ports_bind_ipv6),
                 cmocka_unit_test(test_ports_identify_refuses),
                 cmocka_unit_test(test_ports_table_adopt),
         };
