@@ -84,7 +84,7 @@ static size_t adopt_from_shim(struct service_state *s, const char *path, pid_t s
                         log_info("Service %s: took listening socket %s back from shim %d (inode %llu%s).", s->name,
                                  port_addr_format(&a, where, sizeof where), (int) shim_pid,
                                  (unsigned long long) port_table_find(t, &a)->inode,
-                                 same ? ", the shim's own" : shim_pid > 0 ? ", not checked against /proc" : "");
+                                 same ? ", the shim's own" : shim_pid > 0 ? ", NOT the shim's fd by /proc" : "");
                 }
         }
         return adopted;
