@@ -10,6 +10,8 @@
 #     value), `berthctl restart`, and kill -9 of berthd + restart (the socket
 #     is taken back from a shim: the same inode, one listener);
 #   - a new revision on another port binds it and closes the old one;
+#   - a stopped service keeps its port; with no shim alive, a restarted
+#     berthd binds it anew;
 #   - a port in use: berthctl deploy fails with one clear line (409), a
 #     manifest gets a PortBindFailed event and portsError in inspect;
 #   - deleting the service closes the socket.
@@ -213,6 +215,23 @@ wait_for sh -c '"$1" inspect clash2 | grep -q "\"portsError\": \"port http (127.
 "$BERTHCTL" events -o json 2>/dev/null | grep -q PortBindFailed || fail "no PortBindFailed event"
 ok "a manifest on a port in use: PortBindFailed event, portsError in inspect"
 rm -f "$MANIFESTS/clash2.yaml"
+
+step "a stopped service keeps its port; with no shim left a restarted berthd binds it anew"
+"$BERTHCTL" stop "$SVC" >/dev/null || fail "berthctl stop failed"
+wait_for sh -c '[ "$("$1" ps -o json "$2" | tr -d " \n")" = "[]" ]' _ "$BERTHCTL" "$SVC" --timeout 30 --what "no replica left"
+[ "$(listen_inodes)" = "$(listen_inodes | head -n 1)" ] && [ -n "$(listen_inodes)" ] ||
+        fail "the stopped service's port is not listening"
+STOPPED_INODE=$(listen_inodes)
+kill9_berthd
+[ -z "$(listen_inodes)" ] || fail "a listener on port $PORT with neither berthd nor a shim"
+start_berthd
+wait_for sh -c '[ -n "$(awk -v p="0100007F:$(printf %04X "$1")" '"'"'$2 == p && $4 == "0A" { print $10 }'"'"' /proc/net/tcp)" ]' _ "$PORT" \
+        --timeout 10 --what "port $PORT bound anew"
+[ "$(listen_inodes)" != "$STOPPED_INODE" ] || fail "the same inode without any holder?"
+"$BERTHCTL" start "$SVC" >/dev/null || fail "berthctl start failed"
+wait_for all_at 4 --timeout 30 --what "3 replicas running again"
+wait_for curl -sf "http://127.0.0.1:$PORT/" --timeout 20 --what "an answer on port $PORT"
+ok "stopped: port kept by berthd; no shim: bound anew; serving again"
 
 step "deleting the service closes the socket"
 rm -f "$MANIFESTS/$SVC.yaml"
