@@ -226,6 +226,18 @@ int launch_build(const struct service *s, unsigned index, const struct launch_pa
         if ((r = dup_str(&l.cwd, spec->working_dir)) < 0)
                 goto fail;
 
+        /* socket activation: the shim gets the sockets of network.ports in this order */
+        if (spec->network.n_ports > 0) {
+                l.listen_fd_names = calloc(spec->network.n_ports + 1, sizeof(char *));
+                if (!l.listen_fd_names) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                for (size_t i = 0; i < spec->network.n_ports; i++)
+                        if ((r = dup_str(&l.listen_fd_names[i], spec->network.ports[i].name)) < 0)
+                                goto fail;
+        }
+
         r = resolve_user(spec->user, &l.uid, &l.gid, &l.groups, &l.n_groups, ret_error);
         if (r < 0)
                 goto fail;

@@ -19,6 +19,7 @@
 #include "manager.h"
 #include "manifest-dir.h"
 #include "model-json.h"
+#include "service-ports.h"
 #include "replica.h"
 #include "state.h"
 #include "util.h"
@@ -71,6 +72,7 @@ static void service_state_free(struct manager *m, struct service_state *s) {
         for (size_t i = 0; i < s->n_replicas; i++)
                 replica_free(s->replicas[i]);
         free(s->replicas);
+        service_ports_free(s);
         service_free(s->desired);
         free(s->source);
         free(s->name);
@@ -320,8 +322,10 @@ static void remove_service_logs(struct manager *m, const char *name) {
 }
 
 void manager_reconcile(struct manager *m) {
-        for (size_t i = 0; i < m->n_services; i++)
+        for (size_t i = 0; i < m->n_services; i++) {
+                service_ports_sync(m->services[i]); /* bind new ports, close unlisted ones */
                 reconcile_service(m, m->services[i]);
+        }
 
         /* services that are gone entirely */
         for (size_t i = 0; i < m->n_services;) {
@@ -559,6 +563,7 @@ static struct json_object *service_state_json(struct manager *m, const struct se
         json_object_object_add(rep, "running", json_object_new_int64((int64_t) running));
         json_object_object_add(rep, "total", json_object_new_int64((int64_t) s->n_replicas));
         json_object_object_add(o, "replicas", rep);
+        service_ports_json((struct service_state *) s, o);
         return o;
 }
 
@@ -569,6 +574,9 @@ int manager_deploy(struct manager *m, struct service_list *services, bool dry_ru
                 struct service_state *s = find_live(m, services->v[i]->metadata.name);
                 if (s && from_manifests_dir(m, s))
                         return owned_by_dir(m, s, "edit", err);
+                int k = service_ports_check(m, services->v[i], err);
+                if (k < 0)
+                        return k;
         }
 
         struct json_object *o = json_object_new_object(), *changes = json_object_new_array();

@@ -20,6 +20,7 @@
 #include "model.h"
 
 struct replica;
+struct port_table;
 
 struct manager_config {
         const char *manifests_dir;
@@ -40,6 +41,7 @@ struct service_state {
         bool stopped;            /* berthctl stop: no replicas until start */
         struct replica **replicas;
         size_t n_replicas;
+        struct port_table *ports; /* listening sockets of network.ports (ports.h), NULL: none yet */
 };
 
 struct manager {

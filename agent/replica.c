@@ -26,6 +26,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "model-json.h"
+#include "service-ports.h"
 #include "replica-internal.h"
 #include "shim-client.h"
 #include "state.h"
@@ -60,6 +61,9 @@ bool replica_stop_requested(const struct replica *r) {
 }
 const struct sup_record *replica_record(const struct replica *r) {
         return &r->rec;
+}
+const struct service *replica_spec(const struct replica *r) {
+        return r->spec;
 }
 
 bool replica_ready(const struct replica *r) {
@@ -353,9 +357,16 @@ static int spawn_shim(struct replica *r, char **ret_error) {
                 return k;
         }
 
+        /* the service's listening sockets (network.ports), bound on first use */
+        int listen_fds[SHIM_FDS_MAX];
+        size_t n_listen = MIN(r->spec->spec.network.n_ports, (size_t) SHIM_FDS_MAX);
+        k = service_ports_acquire(r->svc, r->spec, listen_fds, ret_error);
+        if (k < 0)
+                return k;
+
         (void) unlink(r->socket_path); /* a stale socket of a dead shim */
         pid_t shim_pid = 0, pid = 0;
-        k = shim_spawn(m->cfg.shim_path, spec_path, &shim_pid, &pid, ret_error);
+        k = shim_spawn_fds(m->cfg.shim_path, spec_path, listen_fds, n_listen, &shim_pid, &pid, ret_error);
         if (k < 0)
                 return k;
         r->shim_pid = shim_pid;

@@ -31,6 +31,8 @@ uint64_t replica_revision(const struct replica *r);
 const char *replica_id(const struct replica *r);
 struct service_state *replica_service(const struct replica *r);
 const struct sup_record *replica_record(const struct replica *r);
+/* The spec of the revision this replica runs. */
+const struct service *replica_spec(const struct replica *r);
 
 /* Readiness, as rollouts and `ps` see it: running, and every probe that
  * gates readiness (startupProbe, readinessProbe) has passed. Without probes

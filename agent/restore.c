@@ -18,6 +18,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "model-json.h"
+#include "service-ports.h"
 #include "replica-internal.h"
 #include "shim-client.h"
 #include "state.h"
@@ -158,6 +159,9 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
          * status), or the status file it wrote before going away */
         struct sup_found found = { .kind = SUP_FOUND_GONE };
         struct shim_status status = {};
+        /* the listening sockets first, over a connection of their own, so
+         * nothing the shim says on ours can be missed */
+        service_ports_restore(s, r->spec, r->socket_path, r->shim_pid);
         if (replica_connect(r) >= 0) {
                 struct shim_msg hello;
                 if (shim_recv_timeout(r->shim_fd, &hello, 1000) >= 0 && hello.type == SHIM_MSG_HELLO) {

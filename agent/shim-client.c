@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "launch.h"
 #include "macro.h"
 #include "shim-client.h"
 
@@ -48,6 +49,35 @@ static int parse_sync_line(const char *line, pid_t *ret_shim, pid_t *ret_replica
 
 int shim_spawn(const char *shim_path, const char *spec_path, pid_t *ret_shim_pid, pid_t *ret_replica_pid,
                char **ret_error) {
+        return shim_spawn_fds(shim_path, spec_path, NULL, 0, ret_shim_pid, ret_replica_pid, ret_error);
+}
+
+/* In the child: the listening sockets to 3.., the sync pipe right after.
+ * Through copies above every fd involved first, so no source is overwritten
+ * before it is moved (a source may sit where another must go). */
+static int place_fds(const int *fds, size_t n, int *sync_fd) {
+        int top = LAUNCH_LISTEN_FDS_START + (int) n + 1, tmp[SHIM_FDS_MAX + 1];
+
+        for (size_t i = 0; i < n; i++)
+                top = MAX(top, fds[i] + 1);
+        top = MAX(top, *sync_fd + 1);
+        for (size_t i = 0; i <= n; i++) {
+                tmp[i] = fcntl(i < n ? fds[i] : *sync_fd, F_DUPFD_CLOEXEC, top);
+                if (tmp[i] < 0)
+                        return -1;
+        }
+        for (size_t i = 0; i <= n; i++) {
+                /* dup2 clears CLOEXEC on the target: inherited by the shim */
+                if (dup2(tmp[i], LAUNCH_LISTEN_FDS_START + (int) i) < 0)
+                        return -1;
+                (void) close(tmp[i]);
+        }
+        *sync_fd = LAUNCH_LISTEN_FDS_START + (int) n;
+        return 0;
+}
+
+int shim_spawn_fds(const char *shim_path, const char *spec_path, const int *fds, size_t n_fds,
+                   pid_t *ret_shim_pid, pid_t *ret_replica_pid, char **ret_error) {
         char line[SYNC_LINE_MAX], fdstr[16];
         size_t len = 0;
         int p[2], status, r;
@@ -55,9 +85,11 @@ int shim_spawn(const char *shim_path, const char *spec_path, pid_t *ret_shim_pid
 
         if (ret_error)
                 *ret_error = NULL;
+        if (n_fds > SHIM_FDS_MAX)
+                return -E2BIG;
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -errno;
-        snprintf(fdstr, sizeof fdstr, "%d", p[1]);
+        snprintf(fdstr, sizeof fdstr, "%d", n_fds > 0 ? LAUNCH_LISTEN_FDS_START + (int) n_fds : p[1]);
 
         pid = fork();
         if (pid < 0) {
@@ -74,6 +106,8 @@ int shim_spawn(const char *shim_path, const char *spec_path, pid_t *ret_shim_pid
 
                 sigemptyset(&none);
                 (void) sigprocmask(SIG_SETMASK, &none, NULL);
+                if (n_fds > 0 && place_fds(fds, n_fds, &p[1]) < 0)
+                        _exit(127);
                 if (fcntl(p[1], F_SETFD, 0) < 0)
                         _exit(127);
                 execl(shim_path, shim_path, "--spec", spec_path, "--sync-fd", fdstr, (char *) NULL);
@@ -217,5 +251,67 @@ int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, st
                 if (ret_reply)
                         *ret_reply = m;
                 return m.type == SHIM_MSG_ERROR ? -m.error : 0;
+        }
+}
+
+int shim_get_fds(const char *socket_path, int *fds, size_t max, size_t *ret_n, int timeout_ms) {
+        struct shim_msg req = shim_msg_request(SHIM_MSG_GET_FDS);
+        int64_t deadline = now_ms() + timeout_ms;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        *ret_n = 0;
+        fd = shim_connect(socket_path);
+        if (fd < 0)
+                return fd;
+        r = shim_send(fd, &req);
+        if (r < 0)
+                return r;
+        for (;;) {
+                char buf[SHIM_MSG_MAX + 1];
+                union {
+                        struct cmsghdr h;
+                        char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
+                } ctl;
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof ctl };
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                int got[SHIM_FDS_MAX];
+                size_t n_got = 0;
+                struct shim_msg m;
+                ssize_t n;
+
+                n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+                if (n < 0 && errno == EAGAIN) {
+                        int left = (int) MAX(deadline - now_ms(), 0);
+                        if (left == 0)
+                                return -ETIMEDOUT;
+                        if (poll(&pfd, 1, left) < 0 && errno != EINTR)
+                                return -errno;
+                        continue;
+                }
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -ECONNRESET;
+                for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
+                        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
+                                size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                                for (size_t i = 0; i < k && n_got < SHIM_FDS_MAX; i++)
+                                        memcpy(&got[n_got++], CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+                        }
+                r = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? -EBADMSG : shim_msg_decode(buf, (size_t) n, &m);
+                if (r >= 0 && m.type == SHIM_MSG_FDS && n_got == m.n_fds && n_got <= max) {
+                        memcpy(fds, got, n_got * sizeof(int));
+                        *ret_n = n_got;
+                        return 0;
+                }
+                for (size_t i = 0; i < n_got; i++) /* fds with anything else: not ours to keep */
+                        safe_close(got[i]);
+                if (r < 0 || m.type == SHIM_MSG_FDS)
+                        return r < 0 ? r : -EBADMSG;
+                if (m.type == SHIM_MSG_ERROR) /* a shim older than GET_FDS: "malformed request" */
+                        return -EPROTO;
+                /* HELLO, EXITED: not for us */
         }
 }

@@ -16,6 +16,18 @@
  * may be NULL otherwise). Leaves no zombie: the intermediate process is reaped. */
 int shim_spawn(const char *shim_path, const char *spec_path, pid_t *ret_shim_pid, pid_t *ret_replica_pid,
                char **ret_error);
+/* Same, handing the shim n_fds listening sockets at fds 3.. (in order, see
+ * LAUNCH_LISTEN_FDS_START; the spec lists as many listen_fd_names). Our fds
+ * stay ours. */
+int shim_spawn_fds(const char *shim_path, const char *spec_path, const int *fds, size_t n_fds,
+                   pid_t *ret_shim_pid, pid_t *ret_replica_pid, char **ret_error);
+
+/* Asks the shim at socket_path for copies of its listening sockets (GET_FDS)
+ * over a connection of its own, closed again before returning: for a berthd
+ * that just started and is not connected to that shim yet (a new connection
+ * replaces the shim's current client). Fills fds (CLOEXEC, owned by the
+ * caller) and *ret_n (<= max). -EPROTO when the shim does not know GET_FDS. */
+int shim_get_fds(const char *socket_path, int *fds, size_t max, size_t *ret_n, int timeout_ms);
 
 /* Connects to a shim's control socket: a non-blocking, CLOEXEC SOCK_SEQPACKET
  * fd. The shim sends HELLO first. -ENOENT/-ECONNREFUSED when no shim listens. */

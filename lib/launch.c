@@ -238,6 +238,10 @@ static size_t strv_length(char *const *l) {
         return n;
 }
 
+size_t launch_spec_n_listen_fds(const struct launch_spec *s) {
+        return strv_length(s->listen_fd_names);
+}
+
 static bool path_ok(const char *p) {
         return p && p[0] == '/' && strlen(p) < PATH_MAX;
 }
@@ -269,6 +273,10 @@ int launch_spec_validate(const struct launch_spec *s) {
         for (char **p = s->cgroup_procs; p && *p; p++)
                 if (!path_ok(*p))
                         return -EINVAL;
+        /* LISTEN_FDNAMES joins the names with ':' (sd_listen_fds_with_names(3)) */
+        for (char **p = s->listen_fd_names; p && *p; p++)
+                if (!(*p)[0] || strlen(*p) > 255 || strchr(*p, ':'))
+                        return -EINVAL;
         if (s->stop_signal <= 0 || s->stop_signal >= 65)
                 return -EINVAL;
         if (s->uid == (uid_t) -1 || s->gid == (gid_t) -1)
@@ -276,7 +284,7 @@ int launch_spec_validate(const struct launch_spec *s) {
         if (s->n_mounts > LAUNCH_LIST_MAX || s->n_groups > LAUNCH_LIST_MAX ||
             strv_length(s->argv) > LAUNCH_LIST_MAX || strv_length(s->env) > LAUNCH_LIST_MAX ||
             strv_length(s->cgroup_procs) > LAUNCH_LIST_MAX ||
-            strv_length(s->listen_fd_names) > LAUNCH_LIST_MAX)
+            strv_length(s->listen_fd_names) > 64 /* SHIM_FDS_MAX */)
                 return -EINVAL;
         return 0;
 }

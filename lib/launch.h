@@ -84,8 +84,15 @@ struct launch_spec {
         uint32_t log_max_files; /* files kept per run, the active one included (>= 1) */
         char *status_path;      /* run status, rewritten atomically by the shim */
         char *socket_path;      /* the shim's control socket */
-        char **listen_fd_names; /* reserved: socket activation (later) */
+        char **listen_fd_names; /* socket activation: one name per listening socket the
+                                 * shim gets at fds LAUNCH_LISTEN_FDS_START.. (NULL: none) */
 };
+
+/* berthd starts the shim with the replica's listening sockets (network.ports)
+ * at fds 3, 4, ... (one per listen_fd_names entry, in order); the shim keeps
+ * them for its whole life and the service gets them at the same numbers. */
+#define LAUNCH_LISTEN_FDS_START 3
+size_t launch_spec_n_listen_fds(const struct launch_spec *s);
 
 /* Fills a spec with defaults (no strings): caps = default, no_new_privs,
  * SIGTERM, uid/gid 0, file logs of 10 MiB x 5. */

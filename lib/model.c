@@ -4,6 +4,7 @@
  * berth-manifest(5) describe the same table for humans. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -170,6 +171,13 @@ static const char *check_port_name(const char *s) {
         return NULL;
 }
 
+static const char *check_ip_literal(const char *s) {
+        unsigned char buf[sizeof(struct in6_addr)];
+        if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1)
+                return NULL;
+        return "is not a numeric IPv4 or IPv6 address (0.0.0.0, 127.0.0.1, ::)";
+}
+
 static const char *check_api_version(const char *s) {
         return streq(s, "berth/v1") ? NULL : "is not supported (use berth/v1)";
 }
@@ -236,6 +244,7 @@ static const struct field port_fields[] = {
         F_STR("name", struct port_spec, name, .check = check_port_name, .flags = F_REQUIRED),
         F_INT("port", struct port_spec, port, 1, 65535, .flags = F_REQUIRED),
         F_ENUM("protocol", struct port_spec, protocol, protocol_names, .def = "TCP"),
+        F_STR("hostIP", struct port_spec, host_ip, .check = check_ip_literal, .def = "0.0.0.0"),
 };
 static const struct schema port_schema = SCHEMA("a port", struct port_spec, port_fields);
 

@@ -85,7 +85,8 @@ struct mount_spec {
 struct port_spec {
         char *name;
         int64_t port;
-        int protocol; /* enum port_protocol */
+        int protocol;  /* enum port_protocol */
+        char *host_ip; /* numeric IPv4 or IPv6 address to bind, default 0.0.0.0 */
 };
 
 struct resource_list {

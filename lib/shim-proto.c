@@ -22,6 +22,7 @@ static const char *const type_names[_SHIM_MSG_MAX] = {
         [SHIM_MSG_START] = "START",           [SHIM_MSG_SIGNAL] = "SIGNAL",
         [SHIM_MSG_ACK_EXIT] = "ACK_EXIT",     [SHIM_MSG_GET_STATUS] = "GET_STATUS",
         [SHIM_MSG_QUIT] = "QUIT",             [SHIM_MSG_ARM] = "ARM",
+        [SHIM_MSG_GET_FDS] = "GET_FDS",       [SHIM_MSG_FDS] = "FDS",
 };
 
 static const char *const state_names[] = {
@@ -77,7 +78,7 @@ _printf_(2, 3) static void enc_printf(struct enc *e, const char *fmt, ...) {
 }
 
 static void enc_text(struct enc *e, const char *key, const char *text) {
-        char esc[SHIM_TEXT_MAX * 3];
+        char esc[SHIM_FD_NAMES_MAX * 3];
 
         if (!text[0])
                 return;
@@ -142,6 +143,12 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
                 enc_printf(&e, "ERRNO=%d\n", m->error);
                 enc_text(&e, "MESSAGE", m->message);
                 break;
+        case SHIM_MSG_FDS:
+                if (m->n_fds > SHIM_FDS_MAX || memchr(m->fd_names, 0, SHIM_FD_NAMES_MAX) == NULL)
+                        return -EINVAL;
+                enc_printf(&e, "FDS=%u\n", m->n_fds);
+                enc_text(&e, "FD_NAMES", m->fd_names);
+                break;
         default:
                 break;
         }
@@ -154,7 +161,7 @@ enum key_id {
         K_VERSION, K_SHIM_PID, K_RUN, K_STATE, K_PID, K_SERVICE_PID, K_START_USEC, K_START_TICKS,
         K_EXIT_CODE, K_EXIT_SIGNAL, K_CORE_DUMPED, K_EXIT_USEC, K_ACKED, K_EXEC_ERROR,
         K_SIGNAL, K_ERRNO, K_MESSAGE, K_INIT_ALIVE, K_NEXT_STARTED, K_MIN_UPTIME_USEC, K_ON_FAILURE,
-        K_LOG_DROPPED_BYTES, K_LOG_DROPPING, _K_MAX,
+        K_LOG_DROPPED_BYTES, K_LOG_DROPPING, K_FDS, K_FD_NAMES, _K_MAX,
 };
 
 static const char *const key_names[_K_MAX] = {
@@ -171,6 +178,7 @@ static const char *const key_names[_K_MAX] = {
         [K_ON_FAILURE] = "ON_FAILURE",
         [K_LOG_DROPPED_BYTES] = "LOG_DROPPED_BYTES",
         [K_LOG_DROPPING] = "LOG_DROPPING",
+        [K_FDS] = "FDS",               [K_FD_NAMES] = "FD_NAMES",
 };
 
 static int dec_num(const char *v, size_t n, uint64_t max, uint64_t *ret) {
@@ -192,8 +200,14 @@ static int dec_key(struct shim_msg *m, enum key_id k, const char *v, size_t n) {
                 return -EBADMSG;
         case K_EXEC_ERROR:
         case K_MESSAGE:
-                r = launch_unescape(v, n, k == K_MESSAGE ? m->message : s->exec_error, SHIM_TEXT_MAX);
+        case K_FD_NAMES:
+                r = launch_unescape(v, n, k == K_MESSAGE ? m->message : k == K_FD_NAMES ? m->fd_names : s->exec_error,
+                                    k == K_FD_NAMES ? SHIM_FD_NAMES_MAX : SHIM_TEXT_MAX);
                 return r < 0 ? -EBADMSG : 0;
+        case K_FDS:
+                r = dec_num(v, n, SHIM_FDS_MAX, &u);
+                m->n_fds = (unsigned) u;
+                return r;
         case K_EXIT_CODE:
                 r = dec_num(v, n, 255, &u);
                 s->exit_code = (int) u;
@@ -331,6 +345,10 @@ int shim_msg_decode(const char *buf, size_t len, struct shim_msg *ret) {
                 break;
         case SHIM_MSG_ERROR:
                 if (!SEEN(K_ERRNO))
+                        return -EBADMSG;
+                break;
+        case SHIM_MSG_FDS:
+                if (!SEEN(K_FDS))
                         return -EBADMSG;
                 break;
         default:

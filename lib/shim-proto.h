@@ -26,6 +26,10 @@
  *                        starts run + 1 at once and reports the end as EXITED with
  *                        NEXT_STARTED=1 (no ACK_EXIT needed). One run only; any
  *                        SIGNAL, QUIT or ARM with RUN=0 cancels it.
+ *   GET_FDS           -> FDS: n_fds and fd_names ("http:metrics"), with the
+ *                        shim's listening sockets (network.ports) attached as
+ *                        SCM_RIGHTS, in the launch spec's order (a restarted
+ *                        berthd takes them back; the shim keeps its copies)
  *   asynchronously    shim -> EXITED when a run ends (repeated in HELLO until ACK_EXIT)
  *   asynchronously    shim -> LOG_DROPPED (the status) when the log cannot be
  *                     written (a drop episode starts), at most once a second
@@ -50,6 +54,8 @@
 #define SHIM_PROTO_VERSION 1
 #define SHIM_MSG_MAX 4096   /* largest encoded message (one packet) */
 #define SHIM_TEXT_MAX 512   /* exec-failure and error texts, NUL included */
+#define SHIM_FDS_MAX 64     /* listening sockets per replica (network.ports max) */
+#define SHIM_FD_NAMES_MAX (SHIM_FDS_MAX * 16 + 1) /* 64 names of <= 15 bytes, ':'-joined */
 
 enum shim_msg_type {
         SHIM_MSG_INVALID = 0,
@@ -66,6 +72,9 @@ enum shim_msg_type {
         SHIM_MSG_GET_STATUS,
         SHIM_MSG_QUIT,
         SHIM_MSG_ARM,
+        SHIM_MSG_GET_FDS,
+        /* shim -> berthd */
+        SHIM_MSG_FDS,
         _SHIM_MSG_MAX,
 };
 
@@ -113,6 +122,8 @@ struct shim_msg {
         bool on_failure;             /* ARM */
         int error;                   /* ERROR: positive errno */
         char message[SHIM_TEXT_MAX]; /* ERROR: human-readable */
+        unsigned n_fds;              /* FDS: number of fds attached (<= SHIM_FDS_MAX) */
+        char fd_names[SHIM_FD_NAMES_MAX]; /* FDS: their names joined with ':' */
 };
 
 const char *shim_msg_type_to_string(enum shim_msg_type t);

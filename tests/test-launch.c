@@ -408,6 +408,9 @@ static void test_proto_round_trip(void **state) {
         d = round_trip(&m);
         assert_false(d.status.next_started);
 
+        d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_FDS, .n_fds = 2, .fd_names = "http:dns" });
+        assert_int_equal(d.n_fds, 2);
+        assert_string_equal(d.fd_names, "http:dns");
         for (int t = SHIM_MSG_START; t < _SHIM_MSG_MAX; t++)
                 if (t != SHIM_MSG_SIGNAL && t != SHIM_MSG_ACK_EXIT)
                         round_trip(&(struct shim_msg) { .type = (enum shim_msg_type) t });
@@ -421,6 +424,8 @@ static void test_proto_malformed(void **state) {
                 "MSG=NOPE\n",
                 "RUN=1\nMSG=START\n",            /* MSG must come first */
                 "MSG=SIGNAL\n",                  /* missing SIGNAL */
+                "MSG=FDS\n",                     /* missing FDS */
+                "MSG=FDS\nFDS=65\n",             /* more than SHIM_FDS_MAX */
                 "MSG=SIGNAL\nSIGNAL=0\n",
                 "MSG=SIGNAL\nSIGNAL=99\n",
                 "MSG=SIGNAL\nSIGNAL=15\nSIGNAL=9\n", /* duplicate */

@@ -16,6 +16,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -50,6 +52,7 @@ struct fx {
         pid_t shim, replica;
         int fd;
         bool quit_done;
+        struct shim_status hello_exit; /* a run's end that HELLO reported (run 0: none) */
 };
 
 /* Every shim a test started, so that one failing mid-way (cmocka jumps out of
@@ -171,6 +174,9 @@ static void fx_connect(struct fx *f, struct shim_msg *ret_hello) {
         assert_int_equal(shim_recv_timeout(f->fd, &m, TIMEOUT_MS), 0);
         assert_int_equal(m.type, SHIM_MSG_HELLO);
         assert_int_equal(m.status.shim_pid, f->shim);
+        /* a run that ended before we connected: HELLO carries its end, and no
+         * EXITED follows (shim-proto.h) */
+        f->hello_exit = m.status.state == SHIM_RUN_EXITED && !m.status.acked ? m.status : (struct shim_status) {};
         if (ret_hello)
                 *ret_hello = m;
 }
@@ -192,6 +198,11 @@ static void fx_start(struct fx *f) {
 
 static struct shim_status fx_wait_exited(struct fx *f) {
         struct shim_msg m;
+        if (f->hello_exit.run > 0) {
+                m.status = f->hello_exit;
+                f->hello_exit = (struct shim_status) {};
+                return m.status;
+        }
         for (;;) {
                 assert_int_equal(shim_recv_timeout(f->fd, &m, TIMEOUT_MS), 0);
                 if (m.type == SHIM_MSG_EXITED)
@@ -907,6 +918,71 @@ static void test_shim_reconnect(void **state) {
         fx_finish(&f);
 }
 
+static uint64_t inode_of(int fd) {
+        struct stat st;
+        assert_int_equal(fstat(fd, &st), 0);
+        return (uint64_t) st.st_ino;
+}
+
+/* Socket activation: berthd's listening sockets reach the service at fds 3..
+ * with LISTEN_FDS, LISTEN_PID (its pid, 2 in its pid namespace) and
+ * LISTEN_FDNAMES; the shim keeps them after the run and hands copies back
+ * (GET_FDS). The sources sit at 4 and 3 where free, crossed: the shim start
+ * must not overwrite one with the other. */
+static void test_shim_listen_fds(void **state) {
+        _cleanup_free_ char *act = NULL, *expect = NULL, *error = NULL;
+        struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int tcp, udp, got[SHIM_FDS_MAX], fds[2];
+        size_t n = 0;
+        struct fx f;
+
+        tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(tcp >= 0 && udp >= 0);
+        assert_int_equal(bind(tcp, (struct sockaddr *) &in, sizeof in), 0);
+        assert_int_equal(listen(tcp, 16), 0);
+        assert_int_equal(bind(udp, (struct sockaddr *) &in, sizeof in), 0);
+        if (fcntl(3, F_GETFD) < 0 && fcntl(4, F_GETFD) < 0 && tcp > 4 && udp > 4) {
+                assert_int_equal(dup3(tcp, 4, O_CLOEXEC), 4);
+                assert_int_equal(dup3(udp, 3, O_CLOEXEC), 3);
+                close(tcp);
+                close(udp);
+                tcp = 4, udp = 3;
+        }
+        fds[0] = tcp, fds[1] = udp;
+
+        fx_init(&f, "{ echo \"$LISTEN_FDS $LISTEN_PID $$ $LISTEN_FDNAMES\"; readlink /proc/$$/fd/3 /proc/$$/fd/4; "
+                    "[ -e /proc/$$/fd/5 ] && echo fd5; } > /run/out/.act; mv /run/out/.act /run/out/act");
+        f.spec.listen_fd_names = calloc(3, sizeof(char *));
+        assert_non_null(f.spec.listen_fd_names);
+        f.spec.listen_fd_names[0] = xstrdup("http");
+        f.spec.listen_fd_names[1] = xstrdup("dns");
+        assert_int_equal(launch_spec_write(&f.spec, f.spec_path), 0);
+        assert_int_equal(shim_spawn_fds(SHIM_PATH, f.spec_path, fds, 2, &f.shim, &f.replica, &error), 0);
+        track(&f);
+        /* our fds are still ours, where they were */
+        assert_true(fcntl(tcp, F_GETFD) >= 0 && fcntl(udp, F_GETFD) >= 0);
+
+        act = fx_read(&f, "act");
+        expect = xasprintf("2 2 2 http:dns\nsocket:[%llu]\nsocket:[%llu]\n", (unsigned long long) inode_of(tcp),
+                           (unsigned long long) inode_of(udp));
+        assert_string_equal(act, expect);
+
+        /* the run is over; the shim still holds both, in order */
+        assert_int_equal(shim_get_fds(f.spec.socket_path, got, ELEMENTSOF(got), &n, TIMEOUT_MS), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(inode_of(got[0]), inode_of(tcp));
+        assert_int_equal(inode_of(got[1]), inode_of(udp));
+        assert_true(fcntl(got[0], F_GETFD) & FD_CLOEXEC);
+        close(got[0]);
+        close(got[1]);
+        close(tcp);
+        close(udp);
+        fx_connect(&f, NULL); /* anew: shim_get_fds' connection replaced ours */
+        assert_int_equal(fx_wait_exited(&f).exit_code, 0);
+        fx_finish(&f);
+}
+
 static void test_shim_network_none(void **state) {
         _cleanup_free_ char *links = NULL, *flags = NULL;
         struct fx f;
@@ -1169,6 +1245,7 @@ int main(void) {
                 cmocka_unit_test(test_shim_quit_idle_init),
                 cmocka_unit_test(test_shim_idle_init_killed),
                 cmocka_unit_test(test_shim_reconnect),
+                cmocka_unit_test(test_shim_listen_fds),
                 cmocka_unit_test(test_shim_network_none),
                 cmocka_unit_test(test_shim_quit),
                 cmocka_unit_test(test_shim_user_and_caps),

@@ -121,6 +121,51 @@ static const char *env_path(char **env) {
         return NULL;
 }
 
+static bool env_is_listen(const char *e) {
+        return strncmp(e, "LISTEN_FDS=", 11) == 0 || strncmp(e, "LISTEN_PID=", 11) == 0 ||
+               strncmp(e, "LISTEN_FDNAMES=", 15) == 0;
+}
+
+/* Socket activation, as systemd does it (sd_listen_fds(3)): the listening
+ * sockets already sit at fds 3.. (berthd put them there for the shim, the
+ * mini-init kept them); they lose CLOEXEC, and the environment gets
+ * LISTEN_FDS, LISTEN_PID (our own pid, as we see it: the service checks it
+ * against getpid()) and LISTEN_FDNAMES, replacing the spec's own. Returns the
+ * new environment (malloc'd: we exec or exit soon) or NULL on ENOMEM. */
+static char **listen_fds_env(const struct launch_spec *s, char **env) {
+        size_t n = launch_spec_n_listen_fds(s), n_env = 0, names_len = 0, k = 0;
+        char **v, *fds, *pid, *names;
+
+        for (size_t i = 0; i < n; i++) {
+                (void) fcntl(LAUNCH_LISTEN_FDS_START + (int) i, F_SETFD, 0);
+                names_len += strlen(s->listen_fd_names[i]) + 1;
+        }
+        while (env && env[n_env])
+                n_env++;
+        v = calloc(n_env + 4, sizeof(char *));
+        fds = malloc(32);
+        pid = malloc(32);
+        names = malloc(names_len + sizeof "LISTEN_FDNAMES=");
+        if (!v || !fds || !pid || !names)
+                return NULL;
+        snprintf(fds, 32, "LISTEN_FDS=%zu", n);
+        snprintf(pid, 32, "LISTEN_PID=%d", (int) getpid());
+        strcpy(names, "LISTEN_FDNAMES=");
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0)
+                        strcat(names, ":");
+                strcat(names, s->listen_fd_names[i]);
+        }
+        for (size_t i = 0; i < n_env; i++)
+                if (!env_is_listen(env[i]))
+                        v[k++] = env[i];
+        v[k++] = fds;
+        v[k++] = pid;
+        v[k++] = names;
+        v[k] = NULL;
+        return v;
+}
+
 _noreturn_ static void service_exec(const struct launch_spec *s, int report_fd, int out_fd, int err_fd,
                                     pid_t init_pid) {
         static char *empty_env[] = { NULL };
@@ -184,6 +229,14 @@ _noreturn_ static void service_exec(const struct launch_spec *s, int report_fd, 
 
         /* clearenv + the spec's environment; execvp() searches its PATH. */
         environ = s->env ? s->env : empty_env;
+        if (launch_spec_n_listen_fds(s) > 0) {
+                char **env = listen_fds_env(s, environ);
+                if (!env) {
+                        r = -ENOMEM, what = "socket activation";
+                        goto fail;
+                }
+                environ = env;
+        }
         execvp(s->argv[0], s->argv);
         r = -errno;
         if (!strchr(s->argv[0], '/') && r == -ENOENT)
@@ -200,10 +253,11 @@ fail:
 
 /* ------------------------------------------------------------ mini-init */
 
-/* Keeps 0-2 and the given fds, closes everything else we inherited from the shim. */
-static void close_other_fds(int a, int b, int c) {
+/* Keeps 0-2, the listening sockets (3..3+n_listen-1) and the given fds,
+ * closes everything else we inherited from the shim. */
+static void close_other_fds(unsigned n_listen, int a, int b, int c) {
         int keep[3] = { a, b, c };
-        int from = 3;
+        int from = LAUNCH_LISTEN_FDS_START + (int) n_listen;
 
         /* sort the three */
         for (int i = 0; i < 3; i++)
@@ -281,7 +335,7 @@ _noreturn_ void mini_init_main(const struct launch_spec *spec, bool joined_v2, i
         bool in_place;
         int r;
 
-        close_other_fds(report_fd, out_fd, err_fd);
+        close_other_fds((unsigned) launch_spec_n_listen_fds(spec), report_fd, out_fd, err_fd);
         (void) prctl(PR_SET_NAME, "berth-init", 0, 0, 0);
         /* The shim's umask (0077) is for its own files; mount points we create
          * and the service get the conventional 0022 (as Docker). */

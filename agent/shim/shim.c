@@ -9,6 +9,11 @@
  * run, writes "<shim_pid> <replica_pid>\n" (or "error <message>\n") on the
  * sync fd, then serves its control socket (lib/shim-proto.h).
  *
+ * Listening sockets (network.ports, socket activation) arrive at fds 3, 4,
+ * ... (one per listen_fd_name of the spec) and stay open for the shim's whole
+ * life: the kernel keeps queueing connections while no run is active, and a
+ * restarted berthd takes copies back with GET_FDS. Every run inherits them.
+ *
  * Small on purpose (<= 256 KiB Pss idle): raw epoll and libc, no timers (zero
  * wakeups while idle), no stdio. The service's output goes through
  * logfile.c (CRI records, one file per run, rotation) into the spec's
@@ -122,6 +127,8 @@ _noreturn_ _printf_(1, 2) static void sync_fail(const char *fmt, ...) {
         _exit(EXIT_FAILURE);
 }
 
+static void drop_client(const char *why);
+
 /* ------------------------------------------------------------ process setup */
 
 static void daemonize(void) {
@@ -148,7 +155,7 @@ static void daemonize(void) {
 
 static void setup_process(void) {
         char path[PATH_MAX];
-        int fd;
+        int fd, first;
 
         umask(0077);
         if (chdir("/") < 0)
@@ -168,10 +175,12 @@ static void setup_process(void) {
         if (dup2(fd, STDERR_FILENO) < 0)
                 sync_fail("dup2: %m");
         safe_close(fd);
-        /* Nothing of berthd's (sockets, journal streams) stays open here. */
-        if (sync_fd > 3)
-                (void) close_range(3, (unsigned) sync_fd - 1, 0);
-        (void) close_range((unsigned) MAX(sync_fd + 1, 3), ~0U, 0);
+        /* Nothing of berthd's (sockets, journal streams) stays open here,
+         * except the listening sockets it handed us at 3.. */
+        first = LAUNCH_LISTEN_FDS_START + (int) ctx.n_listen_fds;
+        if (sync_fd > first)
+                (void) close_range((unsigned) first, (unsigned) sync_fd - 1, 0);
+        (void) close_range((unsigned) MAX(sync_fd + 1, first), ~0U, 0);
         if (sync_fd >= 0)
                 (void) fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
 
@@ -230,6 +239,71 @@ static void setup_control_socket(void) {
 
 static void logfile_shim_log(void *userdata, const char *line) {
         shim_log("%s", line);
+}
+
+/* The listening sockets berthd passed: they must be there, and sockets. They
+ * get CLOEXEC here; the service child clears it on its copies. */
+static void setup_listen_fds(void) {
+        ctx.n_listen_fds = (unsigned) launch_spec_n_listen_fds(spec);
+        for (unsigned i = 0; i < ctx.n_listen_fds; i++) {
+                int fd = LAUNCH_LISTEN_FDS_START + (int) i;
+                struct stat st;
+                if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+                        sync_fail("listening socket %s: fd %d is not an open socket (berthd passes %u at fd %d..)",
+                                  spec->listen_fd_names[i], fd, ctx.n_listen_fds, LAUNCH_LISTEN_FDS_START);
+                if (fd == sync_fd)
+                        sync_fail("--sync-fd %d overlaps the listening sockets", sync_fd);
+                (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+}
+
+/* GET_FDS: copies of the listening sockets, with their names, over SCM_RIGHTS. */
+static void send_fds(void) {
+        struct shim_msg m = { .type = SHIM_MSG_FDS, .n_fds = ctx.n_listen_fds };
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
+        } ctl;
+        struct iovec iov;
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        size_t len = 0;
+        int n;
+
+        if (client_fd < 0)
+                return;
+        for (unsigned i = 0; i < ctx.n_listen_fds; i++) {
+                /* names are informational (berthd identifies a socket by its
+                 * address): drop what does not fit */
+                size_t l = strlen(spec->listen_fd_names[i]);
+                if (len + l + 2 > sizeof m.fd_names)
+                        break;
+                if (i > 0)
+                        m.fd_names[len++] = ':';
+                memcpy(m.fd_names + len, spec->listen_fd_names[i], l);
+                len += l;
+                m.fd_names[len] = 0;
+        }
+        n = shim_msg_encode(&m, msg_buf, sizeof msg_buf);
+        if (n < 0) {
+                shim_log("encode FDS: %s", strerror(-n));
+                return;
+        }
+        iov = (struct iovec) { .iov_base = msg_buf, .iov_len = (size_t) n };
+        if (ctx.n_listen_fds > 0) {
+                memset(&ctl, 0, sizeof ctl);
+                mh.msg_control = &ctl;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * ctx.n_listen_fds);
+                struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+                h->cmsg_level = SOL_SOCKET;
+                h->cmsg_type = SCM_RIGHTS;
+                h->cmsg_len = CMSG_LEN(sizeof(int) * ctx.n_listen_fds);
+                for (unsigned i = 0; i < ctx.n_listen_fds; i++) {
+                        int fd = LAUNCH_LISTEN_FDS_START + (int) i;
+                        memcpy(CMSG_DATA(h) + i * sizeof(int), &fd, sizeof(int));
+                }
+        }
+        if (sendmsg(client_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                drop_client(strerror(errno));
 }
 
 static void setup_output(void) {
@@ -464,6 +538,9 @@ static void on_request(const struct shim_msg *m) {
                 order.min_uptime_usec = m->min_uptime_usec;
                 order.on_failure = m->on_failure;
                 break;
+        case SHIM_MSG_GET_FDS:
+                send_fds();
+                return;
         case SHIM_MSG_QUIT:
                 order.run = 0;
                 quit_requested = true;
@@ -699,6 +776,7 @@ int main(int argc, char *argv[]) {
                 sync_fail("read spec %s: %s", spec_path,
                           r == -EBADMSG ? "corrupt or not a berth launch spec" : strerror(-r));
 
+        setup_listen_fds();
         daemonize();
         setup_process();
         ctx.spec = spec;

@@ -63,6 +63,7 @@ struct shim_ctx {
         int epoll_fd;
         int out_r, out_w, err_r, err_w; /* the service's stdout/stderr pipes, kept across runs */
         int cgroup_fd;                  /* the v2 cgroup directory, or -1 */
+        unsigned n_listen_fds;          /* listening sockets at LAUNCH_LISTEN_FDS_START.., kept for life */
         struct run run;
 };
 
