@@ -38,6 +38,15 @@ struct replica {
         sd_event_source *oom_watch;   /* fires when the OOM killer may have acted in the cgroup */
         uint64_t oom_seen;            /* the cgroup's oom_kill count last reported */
         uint64_t remove_deadline;
+
+        /* probes (prober.c): the current run's, NULL while not running */
+        struct prober *prober;
+        struct notify_socket *notify; /* NOTIFY_SOCKET, for a spec with a notify probe */
+        bool notify_ready;            /* READY=1 came during this run (and no STOPPING=1 after) */
+        char *notify_status;          /* the last STATUS=, NULL if none */
+        bool ready;                   /* replica_ready() as last reported */
+        uint64_t ready_since;         /* monotonic µs, 0 = not ready */
+        bool restored_ready;          /* live restore: the record said ready */
 };
 
 int replica_alloc(struct service_state *s, unsigned index, const struct service *spec, uint64_t revision,
@@ -58,3 +67,8 @@ void replica_spawn(struct replica *r);
 /* QUIT the shim, wait for the cgroup to empty, remove it and the state: frees r (maybe later). */
 void replica_remove(struct replica *r);
 struct sup_time sup_now(void);
+/* Probes of the current run: start (restored: re-adopted by a new berthd),
+ * stop; readiness re-evaluated, manager told when it changed. */
+void replica_probes_start(struct replica *r, bool restored);
+void replica_probes_stop(struct replica *r);
+void replica_update_ready(struct replica *r);
