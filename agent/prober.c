@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@
 
 #define USEC_PER_SEC UINT64_C(1000000)
 #define MESSAGE_MAX 1024   /* a check's message (exec: its first 1 KiB of output) */
-#define HTTP_HEAD_MAX 1024 /* what we read of an HTTP response: the status line */
+#define HTTP_DRAIN_MAX (1024 * 1024) /* read at most this much of a response */
 
 enum check_type {
         CHECK_NONE,
@@ -50,6 +51,8 @@ struct check {
         sd_event_source *io;
         bool connected;
         size_t sent;
+        int status;             /* http: from the status line; 0 = not yet, -1 = malformed */
+        size_t drained;         /* http: bytes of the response read */
         pid_t pid;              /* exec */
         int pidfd;
         sd_event_source *child_io;
@@ -175,6 +178,8 @@ static void check_cancel(struct check *c) {
         c->connected = false;
         c->sent = 0;
         c->len = 0;
+        c->status = 0;
+        c->drained = 0;
 }
 
 /* A check ended (or the service spoke): feed the state machine, report. */
@@ -207,6 +212,7 @@ static void finish(struct check *c, bool success, const char *fmt, ...) {
 /* ---------------------------------------------------------------- tcp and http */
 
 static int on_socket_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static bool socket_connected(struct check *c);
 
 static const char *kind_name(const struct check *c) {
         return probe_kind_to_string(c->k);
@@ -251,11 +257,25 @@ static void start_connect(struct check *c) {
                 return;
         }
         c->fd = fd;
+        /* tcp: closed with a reset, not a FIN handshake: no TIME_WAIT socket
+         * per probe (1,000 probes a second would keep 60,000 of them) */
+        if (c->type == CHECK_TCP) {
+                struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+                (void) setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
         if (connect(fd, &addr.sa, addr_len) < 0 && errno != EINPROGRESS) {
                 finish(c, false, "connect %s:%d: %s", host, port, strerror(errno));
                 return;
         }
-        int k = sd_event_add_io(p->event, &c->io, fd, EPOLLOUT, on_socket_io, c);
+        /* On loopback the handshake is usually over when connect() returns:
+         * look once without the event loop (an epoll registration, wakeup
+         * and removal per probe cost more than the probe itself). */
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        if (poll(&pfd, 1, 0) == 1 && socket_connected(c))
+                return; /* finished (tcp), or the request is out (http) */
+        if (c->fd < 0)
+                return; /* finished with an error */
+        int k = sd_event_add_io(p->event, &c->io, fd, c->connected ? EPOLLIN : EPOLLOUT, on_socket_io, c);
         if (k < 0)
                 finish(c, false, "cannot watch the probe's socket: %s", strerror(-k));
 }
@@ -280,58 +300,78 @@ static void http_request(const struct check *c, char *buf, size_t size) {
                  path, v6 ? "[" : "", host, v6 ? "]" : "", (int) c->spec->http_get.port);
 }
 
+/* The socket became writable: connected or refused. tcp: finished; http:
+ * the request is sent. Returns true when the check is finished or the
+ * request is out, false when the caller must wait for the socket. */
+static bool socket_connected(struct check *c) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                err = errno;
+        if (err != 0) {
+                finish(c, false, "connect to port %d: %s",
+                       (int) (c->type == CHECK_HTTP ? c->spec->http_get.port : c->spec->tcp_socket.port),
+                       strerror(err));
+                return true;
+        }
+        c->connected = true;
+        if (c->type == CHECK_TCP) {
+                finish(c, true, "%s", "");
+                return true;
+        }
+        char req[2048];
+        http_request(c, req, sizeof req);
+        ssize_t n = send(c->fd, req, strlen(req), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < (ssize_t) strlen(req)) {
+                /* a fresh socket takes a 2 KiB request at once */
+                finish(c, false, "HTTP request: %s", n < 0 ? strerror(errno) : "short write");
+                return true;
+        }
+        c->sent = (size_t) n;
+        if (c->io)
+                (void) sd_event_source_set_io_events(c->io, EPOLLIN);
+        return false;
+}
+
 static int on_socket_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct check *c = userdata;
 
         if (!c->connected) {
-                int err = 0;
-                socklen_t len = sizeof err;
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-                        err = errno;
-                if (err != 0) {
-                        finish(c, false, "connect to port %d: %s",
-                               (int) (c->type == CHECK_HTTP ? c->spec->http_get.port : c->spec->tcp_socket.port),
-                               strerror(err));
-                        return 0;
-                }
-                c->connected = true;
-                if (c->type == CHECK_TCP) {
-                        finish(c, true, "%s", "");
-                        return 0;
-                }
-        }
-        if (c->sent == 0 && c->len == 0 && !(revents & EPOLLIN)) {
-                char req[2048];
-                http_request(c, req, sizeof req);
-                ssize_t n = send(fd, req, strlen(req), MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                        return 0;
-                if (n < (ssize_t) strlen(req)) {
-                        finish(c, false, "HTTP request: %s", n < 0 ? strerror(errno) : "short write");
-                        return 0;
-                }
-                c->sent = (size_t) n;
-                (void) sd_event_source_set_io_events(s, EPOLLIN);
+                (void) socket_connected(c);
                 return 0;
         }
+        /* The status line decides; the rest is read and dropped until the
+         * server closes (Connection: close), so the server, not berthd,
+         * keeps the TIME_WAIT and never sees a reset mid-response. */
         for (;;) {
+                char discard[4096];
                 size_t room = sizeof c->buf - 1 - c->len;
-                ssize_t n = room > 0 ? recv(fd, c->buf + c->len, room, MSG_DONTWAIT) : 0;
+                ssize_t n = c->status == 0 && room > 0 ? recv(fd, c->buf + c->len, room, MSG_DONTWAIT)
+                                                        : recv(fd, discard, sizeof discard, MSG_DONTWAIT);
                 if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                         return 0;
-                if (n < 0) {
+                if (n < 0 && c->status == 0) {
                         finish(c, false, "HTTP response: %s", strerror(errno));
                         return 0;
                 }
-                c->len += (size_t) n;
-                c->buf[c->len] = 0;
-                char *eol = strstr(c->buf, "\r\n");
-                if (!eol && n > 0 && c->len < sizeof c->buf - 1)
-                        continue;
-                if (eol)
-                        *eol = 0;
-                int status = http_status(c->buf);
-                if (status < 0)
+                if (n > 0 && c->status == 0) {
+                        c->len += (size_t) n;
+                        c->buf[c->len] = 0;
+                        char *eol = strstr(c->buf, "\r\n");
+                        if (eol) {
+                                *eol = 0;
+                                c->status = http_status(c->buf);
+                        } else if (c->len >= sizeof c->buf - 1)
+                                c->status = -1;
+                }
+                if (n > 0) {
+                        c->drained += (size_t) n;
+                        if (c->drained < HTTP_DRAIN_MAX)
+                                continue;
+                }
+                /* EOF, an error after the status line, or enough read */
+                int status = c->status ? c->status : c->len > 0 ? http_status(c->buf) : 0;
+                if (status <= 0)
                         finish(c, false, "%s", c->len == 0 ? "HTTP: connection closed without a response"
                                                            : "HTTP: malformed status line");
                 else if (status >= 200 && status < 400)
