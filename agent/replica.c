@@ -586,6 +586,7 @@ void replica_spawn(struct replica *r) {
 
         r->spawned_at = now_realtime_usec();
         r->notify_ready = false; /* a new run must say READY=1 again */
+        (void) replica_notify_open(r); /* re-adopted by a new berthd and restarted in its shim */
         free(r->notify_status);
         r->notify_status = NULL;
         if (r->shim_fd >= 0)
