@@ -75,6 +75,7 @@ struct prober {
         struct check checks[_PROBE_KIND_MAX];
         prober_callback_t cb;
         void *userdata;
+        bool notify_ready;      /* READY=1 came (and no STOPPING=1 after it) */
 };
 
 /* ---------------------------------------------------------------- spec helpers */
@@ -205,6 +206,16 @@ static void finish(struct check *c, bool success, const char *fmt, ...) {
                 }
         else
                 arm(c);
+        /* READY=1 that came while the startup probe gated readiness counts
+         * now (the service says it once) */
+        struct check *rc = &p->checks[PROBE_READINESS];
+        if (c->k == PROBE_STARTUP && p->notify_ready && rc->type == CHECK_NOTIFY && p->set.sm[PROBE_READINESS].active &&
+            p->set.sm[PROBE_READINESS].status == PROBE_STATUS_PENDING) {
+                snprintf(rc->message, sizeof rc->message, "READY=1");
+                rc->last_real = c->last_real;
+                changes |= probe_set_result(&p->set, PROBE_READINESS, now_monotonic_usec(), true) &
+                           PROBE_RESULT_READY_CHANGED;
+        }
         if (p->cb)
                 p->cb(p, changes, c->k, success, c->message, p->userdata);
 }
@@ -754,18 +765,23 @@ bool prober_ready(const struct prober *p) {
 }
 
 void prober_notify(struct prober *p, unsigned what) {
-        for (unsigned k = 0; k < _PROBE_KIND_MAX; k++) {
-                struct check *c = &p->checks[k];
-                if (c->type != CHECK_NOTIFY || !p->set.sm[k].active)
-                        continue;
-                if (k == PROBE_READINESS && (what & PROBER_NOTIFY_STOPPING))
-                        finish(c, false, "%s", "STOPPING=1");
-                else if (k == PROBE_READINESS && (what & PROBER_NOTIFY_READY))
-                        finish(c, true, "%s", "READY=1");
-                else if (k == PROBE_LIVENESS && (what & PROBER_NOTIFY_WATCHDOG_TRIGGER))
-                        finish(c, false, "%s", "WATCHDOG=trigger");
-                else if (k == PROBE_LIVENESS && (what & PROBER_NOTIFY_WATCHDOG))
-                        finish(c, true, "%s", "WATCHDOG=1");
+        if (what & PROBER_NOTIFY_READY)
+                p->notify_ready = true;
+        if (what & PROBER_NOTIFY_STOPPING)
+                p->notify_ready = false;
+        /* readiness first: a liveness failure may free p (the callback stops the run) */
+        struct check *r = &p->checks[PROBE_READINESS], *l = &p->checks[PROBE_LIVENESS];
+        if (r->type == CHECK_NOTIFY && p->set.sm[PROBE_READINESS].active) {
+                if (what & PROBER_NOTIFY_STOPPING)
+                        finish(r, false, "%s", "STOPPING=1");
+                else if (what & PROBER_NOTIFY_READY)
+                        finish(r, true, "%s", "READY=1");
+        }
+        if (l->type == CHECK_NOTIFY && p->set.sm[PROBE_LIVENESS].active) {
+                if (what & PROBER_NOTIFY_WATCHDOG_TRIGGER)
+                        finish(l, false, "%s", "WATCHDOG=trigger");
+                else if (what & PROBER_NOTIFY_WATCHDOG)
+                        finish(l, true, "%s", "WATCHDOG=1");
         }
 }
 
