@@ -81,6 +81,24 @@ spec:
   terminationGracePeriod: 1s
   readinessProbe: {exec: {command: [test, -f, $HOST_TMP_MARK]}, periodSeconds: 1, failureThreshold: 1}
 YAML
+write_manifest whoami <<'YAML'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: whoami}
+spec:
+  user: nobody
+  command: [sleep, infinity]
+  terminationGracePeriod: 1s
+  env: [{name: COLOR, value: teal}]
+  isolation: {namespaces: [pid, mount, uts, ipc]}
+  readinessProbe:
+    exec: {command: [sh, -c, 'echo "uid=$(id -u) pid=$$ host=$(hostname) color=$COLOR"; exit 3']}
+    periodSeconds: 1
+  livenessProbe:
+    exec: {command: [sh, -c, 'sleep 3']}
+    periodSeconds: 1
+    timeoutSeconds: 10
+YAML
 write_manifest notify <<'YAML'
 apiVersion: berth/v1
 kind: Service
@@ -144,6 +162,26 @@ ok "execp-0 not ready while the file is missing (lastMessage: $msg)"
 wait_for is_ready execp 0 --timeout 20 --what "execp-0 ready once its private /tmp has the file"
 [ ! -e "$HOST_TMP_MARK" ] || fail "$HOST_TMP_MARK appeared on the host: the replica's /tmp is not private"
 ok "execp-0 ready; $HOST_TMP_MARK exists only in the replica's /tmp"
+
+step "exec probe: the replica's user, pid and uts namespaces, environment, cgroup"
+whoami_msg() { rj whoami 0 'r["probes"]["readiness"]["lastMessage"]' | grep -q '^exit status 3: '; }
+wait_for whoami_msg --timeout 30 --what "whoami-0's exec probe output"
+msg=$(rj whoami 0 'r["probes"]["readiness"]["lastMessage"]')
+nobody=$(id -u nobody)
+case "$msg" in
+"exit status 3: uid=$nobody pid="[0-9]*" host=whoami-0 color=teal") ;;
+*) fail "whoami-0 exec probe message: '$msg' (want uid=$nobody, the replica's hostname and env)" ;;
+esac
+pid_in_ns=${msg#*pid=}; pid_in_ns=${pid_in_ns%% *}
+[ "$pid_in_ns" -lt 1000 ] || fail "the exec probe's pid $pid_in_ns does not look like one in the replica's pid namespace"
+probe_in_cgroup() {
+        for p in $(cg_read pids whoami 0 cgroup.procs); do
+                cmdline_of "$p" | grep -q '^sh -c sleep 3' && return 0
+        done
+        return 1
+}
+wait_for probe_in_cgroup --timeout 10 --what "the liveness exec probe (sleep 3) in whoami-0's pids cgroup"
+ok "exec probe as nobody, pid $pid_in_ns in the replica's pid ns, its hostname and env; runs in its cgroup: $msg"
 
 step "httpGet: ready on 200, tcpSocket liveness passes"
 wait_for is_ready http 0 --timeout 30 --what "http-0 ready"
