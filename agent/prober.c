@@ -128,6 +128,23 @@ static struct probe_timing timing_of(const struct probe *pr, enum probe_kind k, 
         return t;
 }
 
+void prober_sanitize_text(char *s) {
+        unsigned char *p = (unsigned char *) s;
+        while (*p) {
+                unsigned n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 ? 3 : 4;
+                bool ok = n < 4;
+                for (unsigned i = 1; ok && i <= n; i++)
+                        ok = (p[i] & 0xC0) == 0x80;
+                if (!ok) {
+                        *p++ = '?';
+                        continue;
+                }
+                if (n == 0 && (*p < 0x20 || *p == 0x7f) && *p != '\n' && *p != '\t')
+                        *p = ' ';
+                p += n + 1;
+        }
+}
+
 /* ---------------------------------------------------------------- network namespaces */
 
 static int self_netns_fd = -1;
@@ -570,6 +587,7 @@ static void exec_maybe_done(struct check *c) {
         while (c->len > 0 && (c->buf[c->len - 1] == '\n' || c->buf[c->len - 1] == ' ' || c->buf[c->len - 1] == '\r'))
                 c->len--;
         c->buf[c->len] = 0;
+        prober_sanitize_text(c->buf); /* it goes into JSON */
         int code = k < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         char out[MESSAGE_MAX + 1];
         memcpy(out, c->buf, c->len + 1);

@@ -86,6 +86,10 @@ void prober_notify(struct prober *p, unsigned what);
  * for the probes the spec has. */
 struct json_object *prober_to_json(const struct prober *p);
 
+/* Makes text from a process fit for JSON and logs, in place: invalid or
+ * cut UTF-8 becomes '?', control characters other than \n and \t a space. */
+void prober_sanitize_text(char *s);
+
 /* ---- the replica's NOTIFY_SOCKET ---------------------------------------
  * An AF_UNIX datagram socket berthd binds at a path (a path, not the
  * abstract namespace: abstract sockets belong to a network namespace, a

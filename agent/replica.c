@@ -140,6 +140,7 @@ static void on_notify(const struct notify_message *msg, void *userdata) {
         if (msg->status) {
                 char *s = strndup(msg->status, 256);
                 if (s) {
+                        prober_sanitize_text(s);
                         free(r->notify_status);
                         r->notify_status = s;
                 }
