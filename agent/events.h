@@ -12,7 +12,7 @@
  * Types: ServiceCreated ServiceUpdated ServiceScaled ServiceDeleted
  *   ServiceStopped ServiceStarted ServiceRestarted ReplicaStarted
  *   ReplicaExited ReplicaBackoff ReplicaStopping ReplicaRemoved ReplicaOOMKilled
- *   ReplicaExecFailed ManifestInvalid Request (audit: uid, pid, method, path,
+ *   ReplicaExecFailed ReplicaReady ReplicaNotReady ProbeFailed ManifestInvalid Request (audit: uid, pid, method, path,
  *   status) AgentStarted AgentStopping. */
 #pragma once
 

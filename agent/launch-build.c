@@ -218,6 +218,44 @@ int launch_build(const struct service *s, unsigned index, const struct launch_pa
         for (size_t i = 0; i < spec->n_env; i++)
                 if ((r = env_set(&l.env, &n_env, spec->env[i].name, spec->env[i].value ? spec->env[i].value : "")) < 0)
                         goto fail;
+        if (paths->notify_dir) {
+                /* after the manifest's variables: berthd's socket is the one */
+                bool own_mounts = (ns & NS_MOUNT) != 0;
+                _cleanup_free_ char *sock = NULL;
+                if (asprintf(&sock, "%s/%s", own_mounts ? LAUNCH_NOTIFY_DIR : paths->notify_dir,
+                             LAUNCH_NOTIFY_NAME) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                if ((r = env_set(&l.env, &n_env, "NOTIFY_SOCKET", sock)) < 0)
+                        goto fail;
+                /* WATCHDOG_USEC as prober_spec_watchdog_usec() computes it */
+                const struct probe *lp = &spec->liveness_probe;
+                if (lp->set && lp->notify) {
+                        uint64_t usec = lp->watchdog_timeout ? lp->watchdog_timeout * 1000
+                                                             : (uint64_t) lp->period_seconds *
+                                                                       (uint64_t) lp->failure_threshold * 1000000;
+                        char buf[32];
+                        snprintf(buf, sizeof buf, "%" PRIu64, usec);
+                        if ((r = env_set(&l.env, &n_env, "WATCHDOG_USEC", buf)) < 0)
+                                goto fail;
+                }
+                if (own_mounts) {
+                        /* the directory, not the socket: a berthd that comes
+                         * back binds a new socket there, which the replica sees */
+                        struct launch_mount *mv = realloc(l.mounts, (l.n_mounts + 1) * sizeof *mv);
+                        if (!mv) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        l.mounts = mv;
+                        l.mounts[l.n_mounts] = (struct launch_mount) { .read_only = true };
+                        l.n_mounts++;
+                        if ((r = dup_str(&l.mounts[l.n_mounts - 1].source, paths->notify_dir)) < 0 ||
+                            (r = dup_str(&l.mounts[l.n_mounts - 1].target, LAUNCH_NOTIFY_DIR)) < 0)
+                                goto fail;
+                }
+        }
         if (!l.env && !(l.env = calloc(1, sizeof(char *)))) {
                 r = -ENOMEM;
                 goto fail;

@@ -13,7 +13,15 @@ struct launch_paths {
         const char *log_dir;       /* STATE/logs/<svc>/<svc>-<idx> */
         const char *status_path;
         const char *socket_path;
+        /* NULL, or the host directory holding the replica's NOTIFY_SOCKET
+         * ("notify" in it): bind-mounted at LAUNCH_NOTIFY_DIR when the
+         * replica has its own mount namespace, else used as is. Sets
+         * NOTIFY_SOCKET, and WATCHDOG_USEC for a notify liveness probe. */
+        const char *notify_dir;
 };
+
+#define LAUNCH_NOTIFY_DIR "/run/berth"
+#define LAUNCH_NOTIFY_NAME "notify"
 
 #define BERTH_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -45,6 +45,15 @@ struct replica {
         uint64_t log_dropped;       /* bytes of log output dropped by this replica's shims, in all */
         uint64_t log_dropped_shim;  /* the current shim's own count, as last reported */
         bool log_dropping;          /* the shim is in a drop episode */
+
+        /* probes (prober.c): the current run's, NULL while not running */
+        struct prober *prober;
+        struct notify_socket *notify; /* NOTIFY_SOCKET, for a spec with a notify probe */
+        bool notify_ready;            /* READY=1 came during this run (and no STOPPING=1 after) */
+        char *notify_status;          /* the last STATUS=, NULL if none */
+        bool ready;                   /* replica_ready() as last reported */
+        uint64_t ready_since;         /* monotonic µs, 0 = not ready */
+        bool restored_ready;          /* live restore: the record said ready */
 };
 
 int replica_alloc(struct service_state *s, unsigned index, const struct service *spec, uint64_t revision,
@@ -70,3 +79,8 @@ void replica_remove(struct replica *r);
 struct sup_time sup_now(void);
 /* A status from the shim: account dropped log output, LogDropped once per episode. */
 void replica_note_log_drops(struct replica *r, const struct shim_status *st);
+/* Probes of the current run: start (restored: re-adopted by a new berthd),
+ * stop; readiness re-evaluated, manager told when it changed. */
+void replica_probes_start(struct replica *r, bool restored);
+void replica_probes_stop(struct replica *r);
+void replica_update_ready(struct replica *r);

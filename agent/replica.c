@@ -27,6 +27,7 @@
 #include "manifest.h"
 #include "model-json.h"
 #include "service-ports.h"
+#include "prober.h"
 #include "replica-internal.h"
 #include "shim-client.h"
 #include "state.h"
@@ -67,11 +68,191 @@ const struct service *replica_spec(const struct replica *r) {
 }
 
 bool replica_ready(const struct replica *r) {
-        return r->rec.state == REPLICA_RUNNING && !r->stop_requested;
+        return r->rec.state == REPLICA_RUNNING && !r->stop_requested && (!r->prober || prober_ready(r->prober));
 }
 
 uint64_t replica_ready_since(const struct replica *r) {
-        return replica_ready(r) ? r->rec.run_started.mono : 0;
+        if (!replica_ready(r))
+                return 0;
+        if (!prober_spec_gates_readiness(&r->spec->spec))
+                return r->rec.run_started.mono; /* ready from the start */
+        return r->ready_since ? r->ready_since : r->rec.run_started.mono;
+}
+
+/* ---- probes ----------------------------------------------------------- */
+
+/* Readiness may have changed: tell the reconciler (it gates rollouts on it)
+ * and, for a replica whose readiness depends on probes, the event stream. */
+void replica_update_ready(struct replica *r) {
+        bool ready = replica_ready(r);
+        if (ready == r->ready)
+                return;
+        r->ready = ready;
+        /* kept when set: a re-adopted replica has been ready since then */
+        r->ready_since = !ready ? 0 : r->ready_since ? r->ready_since : now_monotonic_usec();
+        if (prober_spec_gates_readiness(&r->spec->spec)) {
+                if (ready || r->rec.state == REPLICA_RUNNING) {
+                        log_info("Replica %s: %s.", r->id, ready ? "ready" : "not ready");
+                        events_emit(r->m->events, ready ? "ReplicaReady" : "ReplicaNotReady", r->svc->name,
+                                    (int) r->index, NULL, "%s", ready ? "ready" : "not ready");
+                }
+                replica_save(r); /* a new berthd re-adopts it as ready, or not */
+        }
+        manager_schedule_reconcile(r->m);
+}
+
+static void on_probe(struct prober *p, unsigned changes, enum probe_kind k, bool success, const char *message,
+                     void *userdata) {
+        struct replica *r = userdata;
+        const char *kind = probe_kind_to_string(k);
+
+        if ((changes & PROBE_RESULT_STATUS_CHANGED) && !success) {
+                log_warning("Replica %s: %s probe failed: %s", r->id, kind, message);
+                struct json_object *extra = json_object_new_object();
+                json_object_object_add(extra, "probe", json_object_new_string(kind));
+                events_emit(r->m->events, "ProbeFailed", r->svc->name, (int) r->index, extra, "%s probe failed: %s",
+                            kind, message);
+        } else if ((changes & PROBE_RESULT_STATUS_CHANGED) && success)
+                log_debug("Replica %s: %s probe succeeded%s%s.", r->id, kind, *message ? ": " : "", message);
+        if (changes & PROBE_RESULT_READY_CHANGED)
+                replica_update_ready(r);
+        if (changes & PROBE_RESULT_RESTART) {
+                char why[SUP_MESSAGE_MAX];
+                snprintf(why, sizeof why, "%s probe failed: %s", kind, message);
+                log_warning("Replica %s: %s; restarting it.", r->id, why);
+                struct sup_event ev = { .type = SUP_EVENT_LIVENESS_FAILED, .now = sup_now(), .message = why };
+                replica_feed(r, &ev); /* stops the run: frees p */
+        }
+}
+
+static void on_notify(const struct notify_message *msg, void *userdata) {
+        struct replica *r = userdata;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        bool ours = false;
+
+        /* Security: only the replica's own processes speak for it (the
+         * socket is 0666 so that any user inside can reach it). */
+        if (cg_get_pids(r->m->cg, r->cg_path, true, &pids, &n) >= 0)
+                for (size_t i = 0; i < n && !ours; i++)
+                        ours = pids[i] == msg->pid;
+        if (!ours) {
+                log_debug("Replica %s: notify message from pid %d, which is not in its cgroup, ignoring.", r->id,
+                          (int) msg->pid);
+                return;
+        }
+        if (msg->status) {
+                char *s = strndup(msg->status, 256);
+                if (s) {
+                        prober_sanitize_text(s);
+                        free(r->notify_status);
+                        r->notify_status = s;
+                }
+        }
+        if (msg->what & PROBER_NOTIFY_READY)
+                r->notify_ready = true;
+        if (msg->what & PROBER_NOTIFY_STOPPING)
+                r->notify_ready = false;
+        if (r->prober && msg->what)
+                prober_notify(r->prober, msg->what);
+}
+
+static char *notify_dir(const struct replica *r) {
+        char *p = NULL;
+        return asprintf(&p, "%s/notify/%s.%u", r->m->cfg.run_dir, r->svc->name, r->index) < 0 ? NULL : p;
+}
+
+/* The replica's NOTIFY_SOCKET, bound once (before its first run, or when a
+ * new berthd re-adopts it). Its directory is what the replica sees. */
+static int replica_notify_open(struct replica *r) {
+        if (r->notify || !prober_spec_wants_notify(&r->spec->spec))
+                return 0;
+        _cleanup_free_ char *dir = notify_dir(r), *path = NULL;
+        if (!dir || asprintf(&path, "%s/%s", dir, LAUNCH_NOTIFY_NAME) < 0)
+                return -ENOMEM;
+        int k = mkdir_p(dir, 0755);
+        if (k >= 0)
+                k = notify_socket_open(r->m->event, path, on_notify, r, &r->notify);
+        if (k < 0)
+                log_warning_errno(k, "Replica %s: cannot create its NOTIFY_SOCKET %s: %m; its notify probes will fail.",
+                                  r->id, path);
+        return k;
+}
+
+static void replica_notify_close(struct replica *r, bool remove_dir) {
+        r->notify = notify_socket_free(r->notify);
+        if (remove_dir) {
+                _cleanup_free_ char *dir = notify_dir(r);
+                if (dir)
+                        (void) rmdir(dir);
+        }
+}
+
+static bool spec_has_exec_probe(const struct service_spec *s) {
+        return (s->startup_probe.set && s->startup_probe.has_exec) ||
+               (s->liveness_probe.set && s->liveness_probe.has_exec) ||
+               (s->readiness_probe.set && s->readiness_probe.has_exec);
+}
+
+/* What an exec probe needs: the service's credentials, environment and
+ * working directory, and the cgroup files to join. */
+static struct launch_spec *exec_context(struct replica *r) {
+        char **procs = NULL;
+        _cleanup_free_ char *error = NULL;
+        struct launch_spec *l = calloc(1, sizeof *l);
+        if (!l)
+                return NULL;
+        int k = cg_procs_paths(r->m->cg, r->cg_path, 0, &procs);
+        if (k < 0) {
+                log_warning_errno(k, "Replica %s: cannot find its cgroup files for exec probes: %m", r->id);
+                free(l);
+                return NULL;
+        }
+        struct launch_paths paths = { .cgroup_procs = procs };
+        k = launch_build(r->spec, r->index, &paths, l, &error);
+        cg_strv_free(procs);
+        if (k < 0) {
+                log_warning_errno(k, "Replica %s: cannot prepare its exec probes: %s", r->id,
+                                  error ? error : strerror(-k));
+                free(l);
+                return NULL;
+        }
+        return l;
+}
+
+void replica_probes_start(struct replica *r, bool restored) {
+        const struct service_spec *spec = &r->spec->spec;
+        if (r->prober)
+                return;
+        if (spec->startup_probe.set || spec->liveness_probe.set || spec->readiness_probe.set) {
+                if (restored)
+                        (void) replica_notify_open(r);
+                struct prober_target t = {
+                        .id = r->id,
+                        .pid = r->rec.pid,
+                        .own_netns = spec->network.mode == NETWORK_NONE,
+                        .exec = spec_has_exec_probe(spec) ? exec_context(r) : NULL,
+                };
+                int k = prober_new(r->m->event, spec, &t, r->rec.run_started.mono ? r->rec.run_started.mono
+                                                                                  : now_monotonic_usec(),
+                                   on_probe, r, &r->prober);
+                launch_spec_free(t.exec); /* NULL unless prober_new failed early */
+                if (k < 0)
+                        log_error_errno(k, "Replica %s: cannot start its probes: %m", r->id);
+                else {
+                        if (restored && r->restored_ready)
+                                prober_assume_ready(r->prober);
+                        if (r->notify_ready)
+                                prober_notify(r->prober, PROBER_NOTIFY_READY);
+                }
+        }
+        r->restored_ready = false;
+        replica_update_ready(r);
+}
+
+void replica_probes_stop(struct replica *r) {
+        r->prober = prober_free(r->prober);
+        replica_update_ready(r);
 }
 
 /* /proc/PID/stat field 22: when the process started, in clock ticks since
@@ -154,6 +335,10 @@ void replica_save(struct replica *r) {
         json_object_object_add(e, "at", json_object_new_int64((int64_t) r->rec.last_exit.at));
         json_object_object_add(e, "message", json_object_new_string(r->rec.last_exit.message));
         json_object_object_add(o, "last_exit", e);
+        json_object_object_add(o, "stop_message", json_object_new_string(r->rec.stop_message));
+        json_object_object_add(o, "ready", json_object_new_boolean(r->ready));
+        json_object_object_add(o, "ready_since", json_object_new_int64((int64_t) r->ready_since));
+        json_object_object_add(o, "notify_ready", json_object_new_boolean(r->notify_ready));
         json_object_object_add(o, "spec", service_to_json(r->spec));
         int k = state_write_json(path, o, false);
         json_object_put(o);
@@ -218,6 +403,9 @@ void replica_free(struct replica *r) {
         sd_event_source_disable_unref(r->timer);
         sd_event_source_disable_unref(r->empty_watch);
         sd_event_source_disable_unref(r->oom_watch);
+        prober_free(r->prober);
+        notify_socket_free(r->notify);
+        free(r->notify_status);
         service_free(r->spec);
         free(r->id);
         free(r->cg_path);
@@ -337,6 +525,9 @@ static int spawn_shim(struct replica *r, char **ret_error) {
                 return -ENOMEM;
         }
         (void) mkdir_p(log_dir, 0750);
+        _cleanup_free_ char *ndir = NULL;
+        if (replica_notify_open(r) >= 0 && r->notify)
+                ndir = notify_dir(r);
 
         struct launch_paths paths = {
                 .cgroup_procs = procs,
@@ -344,6 +535,7 @@ static int spawn_shim(struct replica *r, char **ret_error) {
                 .log_dir = log_dir,
                 .status_path = status_path,
                 .socket_path = r->socket_path,
+                .notify_dir = ndir,
         };
         struct launch_spec spec;
         k = launch_build(r->spec, r->index, &paths, &spec, ret_error);
@@ -457,6 +649,10 @@ void replica_spawn(struct replica *r) {
         int pid;
 
         r->spawned_at = now_realtime_usec();
+        r->notify_ready = false; /* a new run must say READY=1 again */
+        (void) replica_notify_open(r); /* re-adopted by a new berthd and restarted in its shim */
+        free(r->notify_status);
+        r->notify_status = NULL;
         if (r->shim_fd >= 0)
                 pid = restart_in_shim(r, &error);
         else
@@ -565,6 +761,8 @@ static void finish_remove(struct replica *r) {
 
 void replica_remove(struct replica *r) {
         r->oom_watch = sd_event_source_disable_unref(r->oom_watch);
+        r->prober = prober_free(r->prober);
+        replica_notify_close(r, true);
         if (r->shim_fd >= 0) {
                 /* wait for the reply: closing with unread replies queued would
                  * reset the connection and could lose the QUIT */
@@ -636,6 +834,13 @@ bool replica_feed(struct replica *r, const struct sup_event *ev) {
         if (r->rec.state != before)
                 log_debug("Replica %s: %s -> %s on %s.", r->id, replica_state_to_string(before),
                           replica_state_to_string(r->rec.state), sup_event_type_to_string(ev->type));
+        /* probes run while the run does (before the actions: REMOVE frees r) */
+        if (r->rec.state == REPLICA_RUNNING && before != REPLICA_RUNNING)
+                replica_probes_start(r, false);
+        else if (r->rec.state != REPLICA_RUNNING && before == REPLICA_RUNNING)
+                replica_probes_stop(r);
+        else if (r->rec.state != before)
+                replica_update_ready(r);
         if (r->rec.state == REPLICA_BACKOFF && before != REPLICA_BACKOFF) {
                 double in = r->rec.next_start_at.mono > ev->now.mono
                                     ? (double) (r->rec.next_start_at.mono - ev->now.mono) / 1e6
@@ -928,5 +1133,8 @@ struct json_object *replica_to_json(struct replica *r) {
         json_object_object_add(o, "shim_pid", r->shim_pid > 0 ? json_object_new_int(r->shim_pid) : NULL);
         json_object_object_add(o, "oom_kills", json_object_new_int64((int64_t) r->oom_seen));
         json_object_object_add(o, "logDroppedBytes", json_object_new_int64((int64_t) r->log_dropped));
+        json_object_object_add(o, "ready", json_object_new_boolean(replica_ready(r)));
+        json_object_object_add(o, "probes", r->prober ? prober_to_json(r->prober) : NULL);
+        json_object_object_add(o, "notifyStatus", r->notify_status ? json_object_new_string(r->notify_status) : NULL);
         return o;
 }

@@ -132,7 +132,12 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                 const char *msg = json_str(e, "message");
                 snprintf(r->rec.last_exit.message, sizeof r->rec.last_exit.message, "%s", msg ? msg : "");
         }
-        struct json_object *sr;
+        const char *sm = json_str(o, "stop_message");
+        snprintf(r->rec.stop_message, sizeof r->rec.stop_message, "%s", sm ? sm : "");
+        struct json_object *sr, *rd;
+        r->restored_ready = json_object_object_get_ex(o, "ready", &rd) && json_object_get_boolean(rd);
+        r->ready_since = r->restored_ready ? json_u64(o, "ready_since") : 0;
+        r->notify_ready = json_object_object_get_ex(o, "notify_ready", &rd) && json_object_get_boolean(rd);
         r->stop_requested = json_object_object_get_ex(o, "stop_requested", &sr) && json_object_get_boolean(sr);
         r->shim_pid = (pid_t) json_u64(o, "shim_pid");
         r->shim_start_ticks = json_u64(o, "shim_start_ticks");
@@ -250,8 +255,11 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
         }
         if (replica_apply(r, &a))
                 return 0; /* removed */
-        if (r->rec.state == REPLICA_RUNNING)
+        if (r->rec.state == REPLICA_RUNNING) {
                 replica_send_order(r); /* the shim may hold an older one: this one replaces it */
+                /* a re-adopted run: its probes go on (timers did not survive berthd) */
+                replica_probes_start(r, true);
+        }
         /* berthd died between recording a stopped replica and removing it */
         if (r->rec.state == REPLICA_STOPPED && r->stop_requested)
                 replica_remove(r);

@@ -153,7 +153,8 @@ void sup_record_init(struct sup_record *rec, struct sup_time now) {
 static bool record_valid(const struct sup_record *rec) {
         return (unsigned) rec->state < _REPLICA_STATE_MAX && (unsigned) rec->after_stop < _SUP_AFTER_STOP_MAX &&
                (unsigned) rec->last_exit.reason < _SUP_REASON_MAX &&
-               memchr(rec->last_exit.message, 0, sizeof(rec->last_exit.message));
+               memchr(rec->last_exit.message, 0, sizeof(rec->last_exit.message)) &&
+               memchr(rec->stop_message, 0, sizeof(rec->stop_message));
 }
 
 static bool config_valid(const struct sup_config *cfg) {
@@ -263,7 +264,13 @@ static void record_exit(struct step *s, enum sup_reason reason) {
         e->exit_code = status ? s->ev->exit_code : -1;
         e->exit_signal = status ? s->ev->exit_signal : 0;
         e->at = s->ev->now.real;
-        copy_message(e->message, s->ev->message);
+        /* a liveness stop: the probe's message says why, unless the run
+         * brought its own (an exec failure) */
+        if (reason == SUP_REASON_LIVENESS_FAILED && !s->ev->message)
+                copy_message(e->message, s->rec->stop_message);
+        else
+                copy_message(e->message, s->ev->message);
+        s->rec->stop_message[0] = '\0';
         s->dirty = true;
 }
 
@@ -474,6 +481,7 @@ static void backoff_elapsed(struct step *s) {
 /* LIVENESS_FAILED in RUNNING: stop the run, then the policy decides. Probes
  * only judge a confirmed run, so STARTING ignores it. */
 static void liveness_failed(struct step *s) {
+        copy_message(s->rec->stop_message, s->ev->message);
         begin_stop(s, s->cfg->grace_ms, SUP_AFTER_STOP_POLICY);
 }
 

@@ -129,7 +129,7 @@ struct sup_event {
         int exit_signal;     /* EXITED: 0 unless killed by a signal */
         bool oom_killed;     /* EXITED: the cgroup's oom_kill count grew during the run */
         bool exec_failed;    /* EXITED: the service could not be exec'd */
-        const char *message; /* START_FAILED, EXITED: NULL or why (kept, truncated) */
+        const char *message; /* START_FAILED, EXITED, LIVENESS_FAILED: NULL or why (kept, truncated) */
         uint64_t grace_ms;   /* STOP: 0 = kill at once */
 };
 
@@ -153,6 +153,8 @@ struct sup_record {
         pid_t pid;                     /* the current run, 0 = not confirmed */
         struct sup_time run_started;   /* when STARTED came, zero if not */
         struct sup_exit last_exit;
+        char stop_message[SUP_MESSAGE_MAX]; /* why LIVENESS_FAILED stopped the run: the last exit's
+                                             * message once it has ended */
 };
 
 struct sup_action {

@@ -28,15 +28,18 @@ static void ps_help(void) {
         printf("Usage: berthctl ps [SERVICE] [-o wide|json]\n"
                "\n"
                "List the replicas of every service, or of SERVICE:\n"
-               "  SERVICE REPLICA STATE PID RESTARTS AGE LAST EXIT\n"
+               "  SERVICE REPLICA STATE READY PID RESTARTS AGE LAST EXIT\n"
                "STATE is starting, running, stopping, killing, backoff (next in 3s), exited,\n"
-               "failed or stopped. PID is the replica's init (its pid namespace's PID 1).\n"
+               "failed or stopped. READY: yes when the replica runs and its startup and\n"
+               "readiness probes (if any) have passed, no when not (- when not running).\n"
+               "PID is the replica's init (its pid namespace's PID 1).\n"
                "AGE is the time since the current run started (else since the state began).\n"
                "LAST EXIT says how the previous run ended: Error (1) 2m ago, Signaled\n"
                "(SIGKILL) 5s ago, OOMKilled 1m ago, ExecFailed 3s ago, Completed 1h ago.\n"
                "\n"
                "Options:\n"
-               "  -o, --output wide  add REVISION, CGROUP and SHIM (the berth-shim's pid)\n"
+               "  -o, --output wide  add STATUS (the service's sd_notify STATUS=), REVISION,\n"
+               "                     CGROUP and SHIM (the berth-shim's pid)\n"
                "  -o, --output json  print the replicas as berthd returns them (JSON array)\n"
                "  -h, --help         show this help\n"
                "\n"
@@ -47,9 +50,10 @@ static void ps_help(void) {
 }
 
 static int print_table(struct json_object *replicas, enum ps_format format) {
-        static const char *const normal[] = { "SERVICE", "REPLICA", "STATE", "PID", "RESTARTS", "AGE", "LAST EXIT", NULL };
-        static const char *const wide[] = { "SERVICE", "REPLICA", "STATE",   "PID",    "RESTARTS", "AGE",
-                                            "LAST EXIT", "REVISION", "CGROUP", "SHIM", NULL };
+        static const char *const normal[] = { "SERVICE",  "REPLICA", "STATE",     "READY", "PID",
+                                               "RESTARTS", "AGE",     "LAST EXIT", NULL };
+        static const char *const wide[] = { "SERVICE", "REPLICA",   "STATE",  "READY",    "PID",    "RESTARTS",
+                                            "AGE",     "LAST EXIT", "STATUS", "REVISION", "CGROUP", "SHIM", NULL };
         struct table *t = table_new(format == PS_WIDE ? wide : normal);
         uint64_t now = now_realtime_usec();
         int r = 0;
@@ -69,6 +73,12 @@ static int print_table(struct json_object *replicas, enum ps_format format) {
                 if (r >= 0)
                         r = table_add(t, format_replica_state(rep, now, state, sizeof state),
                                       state_color(json_get_str(rep, "state")));
+                if (r >= 0) {
+                        struct json_object *ready = NULL;
+                        bool running = streq_ptr(json_get_str(rep, "state"), "running");
+                        bool yes = json_object_object_get_ex(rep, "ready", &ready) && json_object_get_boolean(ready);
+                        r = table_add(t, !running ? "-" : yes ? "yes" : "no", NULL);
+                }
                 if (r >= 0)
                         r = json_get_int(rep, "pid", &pid) && pid > 0 ? table_addf(t, NULL, "%" PRId64, pid)
                                                                       : table_add(t, NULL, NULL);
@@ -82,7 +92,9 @@ static int print_table(struct json_object *replicas, enum ps_format format) {
                 if (r >= 0)
                         r = table_add(t, format_last_exit(rep, now, last, sizeof last), NULL);
                 if (r >= 0 && format == PS_WIDE) {
-                        r = json_get_int(rep, "revision", &revision) ? table_addf(t, NULL, "%" PRId64, revision)
+                        r = table_add(t, json_get_str(rep, "notifyStatus"), NULL);
+                        if (r >= 0)
+                                r = json_get_int(rep, "revision", &revision) ? table_addf(t, NULL, "%" PRId64, revision)
                                                                      : table_add(t, NULL, NULL);
                         if (r >= 0)
                                 r = table_add(t, json_get_str(rep, "cgroup"), NULL);

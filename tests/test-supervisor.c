@@ -883,6 +883,30 @@ static void test_supervisor_liveness_failed_restarts(void **state) {
         assert_int_equal(f.rec.timer_at - f.now.mono, 100 * MS);
 }
 
+/* The probe's message becomes the last exit's message once the run ended,
+ * and does not leak into the next run's end. */
+static void test_supervisor_liveness_failed_message(void **state) {
+        struct fake f;
+
+        fake_init(&f, RESTART_ALWAYS);
+        f.cfg.grace_ms = 1000;
+        run(&f);
+        assert_string_equal(feed(&f, EV(LIVENESS_FAILED, .message = "liveness probe failed: HTTP 500")),
+                            "record,arm-timer,signal");
+        assert_string_equal(f.rec.last_exit.message, ""); /* the run has not ended yet */
+        /* a second verdict during the stop changes nothing */
+        assert_string_equal(feed(&f, EV(LIVENESS_FAILED, .message = "other")), "");
+        assert_string_equal(feed(&f, KILLED(SIGTERM)), "record,disarm-timer,spawn");
+        assert_reason(&f, "LivenessFailed");
+        assert_string_equal(f.rec.last_exit.message, "liveness probe failed: HTTP 500");
+        assert_string_equal(f.rec.stop_message, "");
+        restart(&f);
+        advance_ms(&f, 1000);
+        feed(&f, EXIT(3));
+        assert_reason(&f, "Error");
+        assert_string_equal(f.rec.last_exit.message, "");
+}
+
 static void test_supervisor_liveness_failed_policies(void **state) {
         struct fake f;
 
@@ -1181,6 +1205,7 @@ int main(void) {
                 cmocka_unit_test(test_supervisor_stop_before_confirmed),
                 cmocka_unit_test(test_supervisor_start_during_stop_starts_again),
                 cmocka_unit_test(test_supervisor_liveness_failed_restarts),
+                cmocka_unit_test(test_supervisor_liveness_failed_message),
                 cmocka_unit_test(test_supervisor_liveness_failed_policies),
                 cmocka_unit_test(test_supervisor_restore_running),
                 cmocka_unit_test(test_supervisor_restore_exited_while_away),

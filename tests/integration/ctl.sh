@@ -205,7 +205,7 @@ sed 's/^/    /' "$OUT"
 import sys
 lines = open(sys.argv[1]).read().splitlines()
 head = lines[0]
-cols = ["SERVICE", "REPLICA", "STATE", "PID", "RESTARTS", "AGE", "LAST EXIT"]
+cols = ["SERVICE", "REPLICA", "STATE", "READY", "PID", "RESTARTS", "AGE", "LAST EXIT"]
 starts = [head.index(c) for c in cols]
 assert starts == sorted(starts) and starts[0] == 0, head
 assert len(lines) == 4, lines
@@ -215,7 +215,7 @@ for l in lines[1:]:
     for s in starts[1:]:
         assert l[s - 1] == " " and l[s] != " ", "column at %d not aligned in %r" % (s, l)
     f = l.split()
-    assert f[0] == "web" and f[2] == "running" and f[4] == "0" and f[6] == "-", f
+    assert f[0] == "web" and f[2] == "running" and f[3] == "yes" and f[5] == "0" and f[7] == "-", f
 ' "$OUT" || fail "the table is not aligned"
 ok "columns start where their headers do, no colors on a pipe"
 if command -v script >/dev/null 2>&1; then
