@@ -1,0 +1,292 @@
+/* rollout.c: see rollout.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "rollout.h"
+
+static const char *const status_names[_ROLLOUT_STATUS_MAX] = {
+        [ROLLOUT_COMPLETE] = "complete",
+        [ROLLOUT_PROGRESSING] = "progressing",
+        [ROLLOUT_PAUSED] = "paused",
+        [ROLLOUT_FAILED] = "failed",
+};
+
+static const char *const failure_names[_ROLLOUT_FAILURE_MAX] = {
+        [ROLLOUT_FAILURE_NONE] = "",
+        [ROLLOUT_FAILURE_DEADLINE] = "ProgressDeadlineExceeded",
+        [ROLLOUT_FAILURE_CRASHLOOP] = "CrashLoop",
+        [ROLLOUT_FAILURE_READINESS] = "ReadinessFailed",
+};
+
+const char *rollout_status_to_string(enum rollout_status s) {
+        return (unsigned) s < _ROLLOUT_STATUS_MAX ? status_names[s] : "unknown";
+}
+
+const char *rollout_failure_to_string(enum rollout_failure f) {
+        return (unsigned) f < _ROLLOUT_FAILURE_MAX ? failure_names[f] : "unknown";
+}
+
+static unsigned resolve(unsigned replicas, struct int_or_percent v, bool round_up) {
+        if (!v.percent)
+                return v.value < 0 ? 0 : (unsigned) v.value;
+        uint64_t x = (uint64_t) replicas * (uint64_t) v.value;
+        return (unsigned) (round_up ? (x + 99) / 100 : x / 100);
+}
+
+void rollout_bounds(unsigned replicas, struct int_or_percent max_surge, struct int_or_percent max_unavailable,
+                    unsigned *ret_surge, unsigned *ret_unavailable) {
+        unsigned surge = resolve(replicas, max_surge, true), unavailable = resolve(replicas, max_unavailable, false);
+        if (surge == 0 && unavailable == 0)
+                unavailable = 1; /* as Kubernetes: the rollout must be able to progress */
+        *ret_surge = surge;
+        *ret_unavailable = unavailable;
+}
+
+bool rollout_replica_available(const struct rollout_replica *r, uint64_t min_ready_us, uint64_t now) {
+        if (r->state != ROLLOUT_REPLICA_RUNNING || !r->ready)
+                return false;
+        if (min_ready_us == 0)
+                return true;
+        return r->ready_since > 0 && now >= r->ready_since && now - r->ready_since >= min_ready_us;
+}
+
+void rollout_plan_done(struct rollout_plan *p) {
+        free(p->start);
+        free(p->stop);
+        *p = (struct rollout_plan) {};
+}
+
+/* ---- the plan being built ---------------------------------------------- */
+
+struct builder {
+        const struct rollout_input *in;
+        struct rollout_plan *p;
+        bool *stopped; /* per input replica: planned to stop */
+};
+
+static void plan_stop(struct builder *b, size_t i) {
+        b->stopped[i] = true;
+        b->p->stop[b->p->n_stop++] = b->in->v[i].index;
+}
+
+static bool index_taken(const struct builder *b, unsigned idx) {
+        for (size_t i = 0; i < b->in->n; i++)
+                if (b->in->v[i].index == idx)
+                        return true;
+        for (size_t i = 0; i < b->p->n_start; i++)
+                if (b->p->start[i].index == idx)
+                        return true;
+        return false;
+}
+
+static void plan_start(struct builder *b, uint64_t revision) {
+        unsigned idx = 0;
+        while (index_taken(b, idx))
+                idx++;
+        b->p->start[b->p->n_start++] = (struct rollout_start) { .index = idx, .revision = revision };
+}
+
+enum pick {
+        PICK_ANY,         /* highest index */
+        PICK_NEW,         /* target revision, highest index */
+        PICK_OLD_UNAVAIL, /* old, not available: not ready first, then highest index */
+        PICK_OLD_AVAIL,   /* old, available, highest index */
+};
+
+/* The next live replica to stop of the given kind, -1 if none. */
+static ssize_t pick(struct builder *b, uint64_t target, enum pick kind) {
+        const struct rollout_input *in = b->in;
+        ssize_t best = -1;
+        for (size_t i = 0; i < in->n; i++) {
+                const struct rollout_replica *r = &in->v[i];
+                if (r->state == ROLLOUT_REPLICA_STOPPING || b->stopped[i])
+                        continue;
+                bool is_new = r->revision == target, avail = rollout_replica_available(r, in->min_ready_us, in->now);
+                switch (kind) {
+                case PICK_ANY:
+                        break;
+                case PICK_NEW:
+                        if (!is_new)
+                                continue;
+                        break;
+                case PICK_OLD_UNAVAIL:
+                        if (is_new || avail)
+                                continue;
+                        break;
+                case PICK_OLD_AVAIL:
+                        if (is_new || !avail)
+                                continue;
+                        break;
+                }
+                if (best < 0) {
+                        best = (ssize_t) i;
+                        continue;
+                }
+                const struct rollout_replica *o = &in->v[best];
+                if (kind == PICK_OLD_UNAVAIL && r->ready != o->ready) {
+                        if (!r->ready)
+                                best = (ssize_t) i;
+                        continue;
+                }
+                if (r->index > o->index)
+                        best = (ssize_t) i;
+        }
+        return best;
+}
+
+static void stop_n(struct builder *b, uint64_t target, enum pick kind, long n) {
+        for (; n > 0; n--) {
+                ssize_t i = pick(b, target, kind);
+                if (i < 0)
+                        return;
+                plan_stop(b, (size_t) i);
+        }
+}
+
+static void wake_at(struct rollout_plan *p, uint64_t t) {
+        if (t > 0 && (p->wake_at == 0 || t < p->wake_at))
+                p->wake_at = t;
+}
+
+int rollout_plan(const struct rollout_input *in, struct rollout_state *st, struct rollout_plan *ret) {
+        struct rollout_plan p = {};
+        const uint64_t target = st->target;
+        const long D = in->replicas;
+        unsigned surge, unavail;
+        rollout_bounds(in->replicas, in->max_surge, in->max_unavailable, &surge, &unavail);
+
+        /* at most every replica stops, and at most replicas + surge start */
+        p.stop = calloc(in->n + 1, sizeof *p.stop);
+        p.start = calloc((size_t) D + surge + 1, sizeof *p.start);
+        _cleanup_free_ bool *stopped = calloc(in->n + 1, sizeof *stopped);
+        if (!p.stop || !p.start || !stopped) {
+                rollout_plan_done(&p);
+                return -ENOMEM;
+        }
+        struct builder b = { .in = in, .p = &p, .stopped = stopped };
+
+        /* what is there */
+        long live = 0, live_old = 0, new_avail = 0, old_avail = 0, old_stopping = 0;
+        bool crashloop = false, readiness = false;
+        for (size_t i = 0; i < in->n; i++) {
+                const struct rollout_replica *r = &in->v[i];
+                bool is_new = r->revision == target;
+                if (r->state == ROLLOUT_REPLICA_STOPPING) {
+                        old_stopping += !is_new;
+                        continue;
+                }
+                bool avail = rollout_replica_available(r, in->min_ready_us, in->now);
+                live++;
+                if (r->state == ROLLOUT_REPLICA_RUNNING && r->ready && !avail)
+                        wake_at(&p, r->ready_since + in->min_ready_us);
+                if (is_new) {
+                        p.updated++;
+                        p.ready += r->state == ROLLOUT_REPLICA_RUNNING && r->ready;
+                        new_avail += avail;
+                        crashloop |= r->failed || r->streak >= ROLLOUT_CRASHLOOP_STREAK;
+                        readiness |= r->readiness_failed;
+                } else {
+                        live_old++;
+                        old_avail += avail;
+                }
+        }
+        long live_new = (long) p.updated;
+        p.available = (unsigned) new_avail;
+        p.total = (unsigned) live;
+        p.old = (unsigned) (live_old + old_stopping);
+
+        /* the rollout's status (a failed one stays failed until the caller starts another) */
+        if (st->status != ROLLOUT_FAILED) {
+                if (live_old + old_stopping == 0 && live_new == D && new_avail == D) {
+                        st->status = ROLLOUT_COMPLETE;
+                        st->failure = ROLLOUT_FAILURE_NONE;
+                } else if (st->status != ROLLOUT_COMPLETE) {
+                        st->status = st->paused ? ROLLOUT_PAUSED : ROLLOUT_PROGRESSING;
+                        if (!st->paused) {
+                                if ((uint64_t) new_avail > st->best_available) {
+                                        st->best_available = (uint32_t) new_avail;
+                                        st->progress_at = in->now;
+                                }
+                                if (crashloop) {
+                                        st->status = ROLLOUT_FAILED;
+                                        st->failure = ROLLOUT_FAILURE_CRASHLOOP;
+                                } else if (readiness) {
+                                        st->status = ROLLOUT_FAILED;
+                                        st->failure = ROLLOUT_FAILURE_READINESS;
+                                } else if (in->deadline_us > 0 && in->now >= st->progress_at &&
+                                           in->now - st->progress_at >= in->deadline_us) {
+                                        st->status = ROLLOUT_FAILED;
+                                        st->failure = ROLLOUT_FAILURE_DEADLINE;
+                                } else if (in->deadline_us > 0)
+                                        wake_at(&p, st->progress_at + in->deadline_us);
+                        }
+                }
+        }
+
+        if (D == 0) {
+                /* stopped, removed or shutting down: nothing runs */
+                stop_n(&b, target, PICK_ANY, live);
+        } else if (st->paused) {
+                /* scale only: the mix of revisions stays as it is */
+                if (live > D)
+                        stop_n(&b, target, PICK_ANY, live - D);
+                for (long k = live; k < D; k++)
+                        plan_start(&b, st->stable && live_old > 0 ? st->stable : target);
+        } else if (in->strategy == STRATEGY_RECREATE) {
+                stop_n(&b, target, PICK_OLD_UNAVAIL, live_old);
+                stop_n(&b, target, PICK_OLD_AVAIL, live_old);
+                if (live_old + old_stopping == 0) {
+                        if (live_new > D)
+                                stop_n(&b, target, PICK_NEW, live_new - D);
+                        for (long k = live_new; k < D; k++)
+                                plan_start(&b, target);
+                }
+        } else {
+                long min_avail = D - (long) unavail, max_total = D + (long) surge;
+                if (min_avail < 0)
+                        min_avail = 0;
+                /* scale-down below the new replicas already there */
+                if (live_new > D) {
+                        long k = live_new - D;
+                        stop_n(&b, target, PICK_NEW, k);
+                        live -= k;
+                        live_new = D;
+                        new_avail = MIN(new_avail, D); /* conservative: the stopped ones may have been available */
+                }
+                /* scale up the new revision within the surge */
+                long n_start = MIN(D - live_new, max_total - live);
+                for (long k = 0; k < n_start; k++)
+                        plan_start(&b, target);
+                if (n_start > 0) {
+                        live += n_start;
+                        live_new += n_start;
+                }
+                /* scale down the old ones, never below min_avail available */
+                long new_unavail = live_new - new_avail;
+                long max_down = live - min_avail - new_unavail;
+                long n_unavail_old = live_old - old_avail;
+                long cleanup = MIN(max_down, n_unavail_old);
+                stop_n(&b, target, PICK_OLD_UNAVAIL, cleanup);
+                long can_stop = (old_avail + new_avail) - min_avail;
+                stop_n(&b, target, PICK_OLD_AVAIL, MIN(can_stop, old_avail));
+        }
+
+        if (st->status == ROLLOUT_COMPLETE)
+                snprintf(p.message, sizeof p.message, "revision %llu: %u of %ld replicas available",
+                         (unsigned long long) target, p.available, D);
+        else if (st->status == ROLLOUT_FAILED)
+                snprintf(p.message, sizeof p.message, "revision %llu failed (%s): %u of %ld updated replicas available",
+                         (unsigned long long) target, rollout_failure_to_string(st->failure), p.available, D);
+        else
+                snprintf(p.message, sizeof p.message,
+                         "revision %llu%s: %u of %ld updated, %u ready, %u available, %u old replica(s) left",
+                         (unsigned long long) target, st->paused ? " (paused)" : "", p.updated, D, p.ready,
+                         p.available, p.old);
+        *ret = p;
+        return 0;
+}
