@@ -558,9 +558,12 @@ bool replica_feed(struct replica *r, const struct sup_event *ev) {
                                 sup_event_type_to_string(ev->type));
                 return false;
         }
-        if (r->rec.state != before)
+        if (r->rec.state != before) {
                 log_debug("Replica %s: %s -> %s on %s.", r->id, replica_state_to_string(before),
                           replica_state_to_string(r->rec.state), sup_event_type_to_string(ev->type));
+                /* readiness and crash loops move rollouts: the reconciler looks again */
+                manager_schedule_reconcile(r->m);
+        }
         if (r->rec.state == REPLICA_BACKOFF && before != REPLICA_BACKOFF) {
                 double in = r->rec.next_start_at.mono > ev->now.mono
                                     ? (double) (r->rec.next_start_at.mono - ev->now.mono) / 1e6

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sys/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,11 +202,11 @@ int rollout_plan(const struct rollout_input *in, struct rollout_state *st, struc
         p.old = (unsigned) (live_old + old_stopping);
 
         /* the rollout's status (a failed one stays failed until the caller starts another) */
-        if (st->status != ROLLOUT_FAILED) {
-                if (live_old + old_stopping == 0 && live_new == D && new_avail == D) {
-                        st->status = ROLLOUT_COMPLETE;
-                        st->failure = ROLLOUT_FAILURE_NONE;
-                } else if (st->status != ROLLOUT_COMPLETE) {
+        if (live_old + old_stopping == 0 && live_new == D && new_avail == D) {
+                st->status = ROLLOUT_COMPLETE; /* a failed one too, should it get there after all */
+                st->failure = ROLLOUT_FAILURE_NONE;
+        } else if (st->status != ROLLOUT_FAILED) {
+                if (st->status != ROLLOUT_COMPLETE) {
                         st->status = st->paused ? ROLLOUT_PAUSED : ROLLOUT_PROGRESSING;
                         if (!st->paused) {
                                 if ((uint64_t) new_avail > st->best_available) {

@@ -29,8 +29,9 @@
  *    new replica became available, or the rollout started/resumed), new
  *    replicas crash-looping (ROLLOUT_CRASHLOOP_STREAK consecutive quick
  *    failures, or failed for good), or new replicas failing readiness past
- *    their thresholds. A failed rollout keeps its status; what happens next
- *    (rollback) is the caller's policy. */
+ *    their thresholds. A failed rollout keeps its status (unless it gets to
+ *    complete after all); planning goes on; what happens next (rollback) is
+ *    the caller's policy. */
 #pragma once
 
 #include <stdbool.h>
