@@ -200,13 +200,18 @@ static int rollout_go_back(struct manager *m, struct service_state *s, uint64_t 
 static void rollout_failed(struct manager *m, struct service_state *s) {
         struct revision *h = service_history_find(s, s->ro.target);
         uint64_t failed = s->ro.target;
+        bool back = s->desired->spec.rollback_on_failure && !s->ro_rollback && s->last_complete != 0 &&
+                    s->last_complete != failed && service_history_find(s, s->last_complete);
         log_warning("Service %s: rollout to revision %llu failed: %s.", s->name, (unsigned long long) failed,
                     s->ro_message);
-        rollout_emit(m, s, "RolloutFailed", "%s", s->ro_message);
+        struct json_object *extra = rollout_extra(s);
+        if (back)
+                json_object_object_add(extra, "rollbackTo", json_object_new_int64((int64_t) s->last_complete));
+        events_emit(m->events, "RolloutFailed", s->name, -1, extra, "%s%s", s->ro_message,
+                    back ? "; rolling back" : "");
         if (h)
                 h->status = REVISION_FAILED;
-        if (!s->desired->spec.rollback_on_failure || s->ro_rollback || s->last_complete == 0 ||
-            s->last_complete == failed || !service_history_find(s, s->last_complete))
+        if (!back)
                 return;
         if (from_manifests_dir(m, s) && h) {
                 free(s->held_digest);
@@ -279,6 +284,18 @@ static const struct service *spec_of(struct service_state *s, uint64_t revision)
         return h ? h->spec : NULL;
 }
 
+/* Without a readiness or startup probe, "ready" only means "running": a
+ * command that exits at once is running for a moment. Such a replica must
+ * have run this long to count as available (at least minReadySeconds). */
+#define SETTLE_WITHOUT_PROBES_US (UINT64_C(1000000))
+
+static uint64_t min_ready_us(const struct service_spec *spec) {
+        uint64_t us = (uint64_t) spec->min_ready_seconds * 1000000;
+        if (!spec->readiness_probe.set && !spec->startup_probe.set)
+                us = MAX(us, SETTLE_WITHOUT_PROBES_US);
+        return us;
+}
+
 void reconcile_service(struct manager *m, struct service_state *s) {
         bool active = s->desired && !m->exiting && !s->stopped;
         unsigned want = active ? (unsigned) s->desired->spec.replicas : 0;
@@ -310,7 +327,7 @@ void reconcile_service(struct manager *m, struct service_state *s) {
                 .max_surge = spec ? spec->strategy.rolling_update.max_surge : (struct int_or_percent) { .value = 1 },
                 .max_unavailable = spec ? spec->strategy.rolling_update.max_unavailable
                                         : (struct int_or_percent) { .value = 1 },
-                .min_ready_us = spec ? (uint64_t) spec->min_ready_seconds * 1000000 : 0,
+                .min_ready_us = spec ? min_ready_us(spec) : 0,
                 .deadline_us = spec ? spec->progress_deadline * 1000 : 0,
                 .now = now_monotonic_usec(),
                 .v = v,
@@ -400,6 +417,7 @@ struct json_object *manager_rollout_json(struct manager *m, struct service_state
         json_object_object_add(o, "available", json_object_new_int64(s->ro_counts.available));
         json_object_object_add(o, "old", json_object_new_int64(s->ro_counts.old));
         json_object_object_add(o, "message", json_object_new_string(s->ro_message));
+        json_object_object_add(o, "eventSeq", json_object_new_int64((int64_t) events_next_seq(m->events)));
         json_object_object_add(o, "heldDigest", s->held_digest ? json_object_new_string(s->held_digest) : NULL);
         return o;
 }
