@@ -156,10 +156,10 @@ void manager_rollout_begin(struct manager *m, struct service_state *s, const cha
         struct revision *prev = service_history_find(s, s->ro.target);
         if (prev && s->ro.target != s->last_complete && prev->status == REVISION_PROGRESSING)
                 prev->status = REVISION_SUPERSEDED;
+        s->ro.stable = s->last_complete ?: s->ro.target;
+        s->ro.target = s->revision; /* before adding: pruning keeps the target */
         if (service_history_add(s, s->revision, s->desired, cause) < 0)
                 log_error("Out of memory recording revision %llu of %s.", (unsigned long long) s->revision, s->name);
-        s->ro.stable = s->last_complete ?: s->ro.target;
-        s->ro.target = s->revision;
         s->ro.status = ROLLOUT_PROGRESSING;
         s->ro.failure = ROLLOUT_FAILURE_NONE;
         s->ro.progress_at = now_monotonic_usec();

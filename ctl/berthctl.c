@@ -23,7 +23,7 @@ static const struct command commands[] = {
         { "scale", "set the number of replicas of a service", cmd_scale },
         { "stop", "stop every replica of a service, keep the service", cmd_stop },
         { "start", "start a stopped service again", cmd_start },
-        { "restart", "replace every replica of a service, one at a time", cmd_restart },
+        { "restart", "replace every replica of a service (a rollout of the same spec)", cmd_restart },
         { "delete", "remove a service and its replicas", cmd_delete },
         { "rollout", "follow and steer rollouts: status, history, undo, pause, resume, restart", cmd_rollout },
         { "events", "show what berthd did (-f to follow, --since SEQ)", cmd_events },
