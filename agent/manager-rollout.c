@@ -319,6 +319,8 @@ void reconcile_service(struct manager *m, struct service_state *s) {
                         .ready_since = replica_ready_since(r),
                         .streak = rec->streak,
                         .failed = rec->state == REPLICA_FAILED,
+                        /* .readiness_failed: to be set from the readiness probe's
+                         * state once probes run (replica.h) */
                 };
         }
         struct rollout_input in = {

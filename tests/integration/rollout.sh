@@ -240,6 +240,13 @@ sleep 2
 [ "$(revisions_of)" = "1 1 1" ] || fail "a paused rollout rolled: $(revisions_of)"
 [ "$(rollout_field state)" = paused ] || fail "state while paused: $(rollout_field state)"
 ok "paused: still 1 1 1 after 2 s"
+kill9_berthd
+start_berthd
+sleep 1
+[ "$(rollout_field state)" = paused ] || fail "state after a berthd restart while paused: $(rollout_field state)"
+[ "$(rollout_field target)" = 5 ] || fail "target after a berthd restart while paused: $(rollout_field target)"
+[ "$(revisions_of)" = "1 1 1" ] || fail "a paused rollout rolled after a berthd restart: $(revisions_of)"
+ok "still paused (target 5, replicas on 1) after kill -9 and restart of berthd"
 ctl rollout resume web
 expect_rc 0 "rollout resume"
 ctl rollout status web
@@ -304,4 +311,8 @@ wait_for dir_complete 3 --timeout 20 --what "dirsvc rolled to revision 3 once it
 ok "a new spec in the file rolls again"
 
 stop_berthd
-ok "berthd stopped"
+[ "$BERTHD_RC" = 0 ] || fail "berthd exited with status $BERTHD_RC"
+if grep -l 'ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer' "$TEST_TMP"/berthd.*.log; then
+        fail "sanitizer reports in the berthd logs above"
+fi
+ok "berthd stopped, no sanitizer report"
