@@ -83,16 +83,17 @@ def get(path):
 EOF
 export PYTHONPATH="$TEST_TMP"
 
-# watch MIN_REV OUTFILE: in the background, polls /v1/replicas every 10 ms
-# and writes "LOW_RUNNING LOW_RUNNING_OF_REV<=MIN_REV MAX_NOT_STOPPING" when
-# stopped (SIGTERM). Sets WATCH_PID.
+# watch OLD_REV OUTFILE: in the background, polls /v1/replicas every 10 ms
+# and writes "LOW_RUNNING LOW_RUNNING_OF_REV<=OLD_REV MAX_NOT_STOPPING LOOKS
+# MIXED" when stopped (SIGTERM); MIXED is 1 when replicas of revisions <=
+# OLD_REV and > OLD_REV were ever up (not stopping) at once. Sets WATCH_PID.
 watch() {
         rm -f "$2.started"
         "$PY" - "$1" "$2.started" >"$2" 2>&1 <<'EOF' &
 import json, signal, sys, time
 from client import get
 old = int(sys.argv[1])
-low, low_old, high, n = 99, 99, 0, 0
+low, low_old, high, n, mixed = 99, 99, 0, 0, 0
 stop = False
 def on_term(*_):
     global stop
@@ -106,12 +107,15 @@ while not stop:
     running = [r for r in v if r["state"] == "running"]
     low = min(low, len(running))
     low_old = min(low_old, len([r for r in running if r["revision"] <= old]))
-    high = max(high, len([r for r in v if r["state"] not in ("stopping", "killing")]))
+    live = [r for r in v if r["state"] not in ("stopping", "killing")]
+    high = max(high, len(live))
+    if any(r["revision"] <= old for r in live) and any(r["revision"] > old for r in live):
+        mixed = 1
     n += 1
     if n == 1:
         open(sys.argv[2], "w").close()
     time.sleep(0.01)
-print(low, low_old, high, n)
+print(low, low_old, high, n, mixed)
 EOF
         WATCH_PID=$!
         wait_for test -e $2.started --timeout 10 --what "the watcher's first look"
@@ -120,7 +124,7 @@ EOF
 unwatch() {
         kill -TERM "$WATCH_PID"
         wait "$WATCH_PID"
-        read -r W_LOW W_LOW_OLD W_HIGH W_N <"$1" || fail "the watcher said nothing: $(cat "$1")"
+        read -r W_LOW W_LOW_OLD W_HIGH W_N W_MIXED <"$1" || fail "the watcher said nothing: $(cat "$1")"
         [ "$W_N" -gt 3 ] || fail "the watcher looked only $W_N times: $(cat "$1")"
 }
 
@@ -269,6 +273,19 @@ wait_for all_at 6 --timeout 30 --what "the rollout to revision 6 completes after
 ctl rollout history web
 expect_grep "$OUT" "^6 +.* +complete \\(current\\)$"
 ok "revision 6 complete after the restart"
+
+# ---------------------------------------------------------------------------
+step "Recreate: every old replica is gone before a new one starts"
+watch 6 "$TEST_TMP/w7"
+web 7 >"$TEST_TMP/web7.yaml"
+sed -i 's|strategy: .*|strategy: {type: Recreate}|' "$TEST_TMP/web7.yaml"
+ctl deploy --wait -f "$TEST_TMP/web7.yaml"
+expect_rc 0 "deploy --wait (revision 7, Recreate)"
+unwatch "$TEST_TMP/w7"
+[ "$W_MIXED" = 0 ] || fail "Recreate ran revisions 6 and 7 side by side"
+[ "$W_HIGH" -le 3 ] || fail "Recreate ran $W_HIGH replicas at once"
+[ "$(revisions_of)" = "7 7 7" ] || fail "revisions after Recreate: $(revisions_of)"
+ok "Recreate: never old and new at once, at most $W_HIGH replicas ($W_N looks)"
 
 # ---------------------------------------------------------------------------
 step "a manifests-directory service rolled back is not rolled again until its file changes"
