@@ -64,10 +64,20 @@ void rollout_plan_done(struct rollout_plan *p) {
 
 /* ---- the plan being built ---------------------------------------------- */
 
+struct victim {
+        size_t i;      /* in in->v */
+        unsigned index;
+        int rank;      /* lower goes first */
+};
+
 struct builder {
         const struct rollout_input *in;
         struct rollout_plan *p;
         bool *stopped; /* per input replica: planned to stop */
+        bool *taken;   /* per index: held by a replica or a planned start */
+        struct victim *order; /* scratch for stop_n() */
+        size_t n_taken;
+        unsigned next; /* every index below is taken */
 };
 
 static void plan_stop(struct builder *b, size_t i) {
@@ -75,23 +85,18 @@ static void plan_stop(struct builder *b, size_t i) {
         b->p->stop[b->p->n_stop++] = b->in->v[i].index;
 }
 
-static bool index_taken(const struct builder *b, unsigned idx) {
-        for (size_t i = 0; i < b->in->n; i++)
-                if (b->in->v[i].index == idx)
-                        return true;
-        for (size_t i = 0; i < b->p->n_start; i++)
-                if (b->p->start[i].index == idx)
-                        return true;
-        return false;
-}
-
+/* The lowest free index: linear in the replicas over a whole plan. */
 static void plan_start(struct builder *b, uint64_t revision) {
-        unsigned idx = 0;
-        while (index_taken(b, idx))
+        unsigned idx = b->next;
+        while (idx < b->n_taken && b->taken[idx])
                 idx++;
+        if (idx < b->n_taken)
+                b->taken[idx] = true;
+        b->next = idx + 1;
         b->p->start[b->p->n_start++] = (struct rollout_start) { .index = idx, .revision = revision };
 }
 
+/* Which replicas stop first (stop_n). */
 enum pick {
         PICK_ANY,         /* highest index */
         PICK_NEW,         /* target revision, highest index */
@@ -99,54 +104,46 @@ enum pick {
         PICK_OLD_AVAIL,   /* old, available, highest index */
 };
 
-/* The next live replica to stop of the given kind, -1 if none. */
-static ssize_t pick(struct builder *b, uint64_t target, enum pick kind) {
-        const struct rollout_input *in = b->in;
-        ssize_t best = -1;
-        for (size_t i = 0; i < in->n; i++) {
-                const struct rollout_replica *r = &in->v[i];
-                if (r->state == ROLLOUT_REPLICA_STOPPING || b->stopped[i])
-                        continue;
-                bool is_new = r->revision == target, avail = rollout_replica_available(r, in->min_ready_us, in->now);
-                switch (kind) {
-                case PICK_ANY:
-                        break;
-                case PICK_NEW:
-                        if (!is_new)
-                                continue;
-                        break;
-                case PICK_OLD_UNAVAIL:
-                        if (is_new || avail)
-                                continue;
-                        break;
-                case PICK_OLD_AVAIL:
-                        if (is_new || !avail)
-                                continue;
-                        break;
-                }
-                if (best < 0) {
-                        best = (ssize_t) i;
-                        continue;
-                }
-                const struct rollout_replica *o = &in->v[best];
-                if (kind == PICK_OLD_UNAVAIL && r->ready != o->ready) {
-                        if (!r->ready)
-                                best = (ssize_t) i;
-                        continue;
-                }
-                if (r->index > o->index)
-                        best = (ssize_t) i;
+static bool is_kind(const struct builder *b, size_t i, uint64_t target, enum pick kind) {
+        const struct rollout_replica *r = &b->in->v[i];
+        if (r->state == ROLLOUT_REPLICA_STOPPING || b->stopped[i])
+                return false;
+        bool is_new = r->revision == target, avail = rollout_replica_available(r, b->in->min_ready_us, b->in->now);
+        switch (kind) {
+        case PICK_ANY:
+                return true;
+        case PICK_NEW:
+                return is_new;
+        case PICK_OLD_UNAVAIL:
+                return !is_new && !avail;
+        case PICK_OLD_AVAIL:
+                return !is_new && avail;
         }
-        return best;
+        return false;
 }
 
+static int compare_victims(const void *a, const void *b) {
+        const struct victim *x = a, *y = b;
+        if (x->rank != y->rank)
+                return x->rank < y->rank ? -1 : 1;
+        return x->index < y->index ? 1 : x->index > y->index ? -1 : 0; /* highest index first */
+}
+
+/* Stops up to n live replicas of the given kind, in the order of pick. */
 static void stop_n(struct builder *b, uint64_t target, enum pick kind, long n) {
-        for (; n > 0; n--) {
-                ssize_t i = pick(b, target, kind);
-                if (i < 0)
-                        return;
-                plan_stop(b, (size_t) i);
-        }
+        if (n <= 0)
+                return;
+        size_t k = 0;
+        for (size_t i = 0; i < b->in->n; i++)
+                if (is_kind(b, i, target, kind))
+                        b->order[k++] = (struct victim) {
+                                .i = i,
+                                .index = b->in->v[i].index,
+                                .rank = kind == PICK_OLD_UNAVAIL && b->in->v[i].ready, /* not ready first */
+                        };
+        qsort(b->order, k, sizeof *b->order, compare_victims);
+        for (size_t i = 0; i < k && (long) i < n; i++)
+                plan_stop(b, b->order[i].i);
 }
 
 static void wake_at(struct rollout_plan *p, uint64_t t) {
@@ -165,11 +162,19 @@ int rollout_plan(const struct rollout_input *in, struct rollout_state *st, struc
         p.stop = calloc(in->n + 1, sizeof *p.stop);
         p.start = calloc((size_t) D + surge + 1, sizeof *p.start);
         _cleanup_free_ bool *stopped = calloc(in->n + 1, sizeof *stopped);
-        if (!p.stop || !p.start || !stopped) {
+        /* the lowest free index is at most n + starts: no need to look higher */
+        size_t n_taken = in->n + (size_t) D + surge + 1;
+        _cleanup_free_ bool *taken = calloc(n_taken, sizeof *taken);
+        _cleanup_free_ struct victim *order = calloc(in->n + 1, sizeof *order);
+        if (!p.stop || !p.start || !stopped || !taken || !order) {
                 rollout_plan_done(&p);
                 return -ENOMEM;
         }
-        struct builder b = { .in = in, .p = &p, .stopped = stopped };
+        for (size_t i = 0; i < in->n; i++)
+                if (in->v[i].index < n_taken)
+                        taken[in->v[i].index] = true;
+        struct builder b = { .in = in, .p = &p, .stopped = stopped, .taken = taken, .n_taken = n_taken,
+                             .order = order };
 
         /* what is there */
         long live = 0, live_old = 0, new_avail = 0, old_avail = 0, old_stopping = 0;

@@ -493,6 +493,33 @@ static void test_rollout_complete_stays(void **state) {
         rollout_plan_done(&p);
 }
 
+static void test_rollout_large(void **state) {
+        /* 10000 replicas: every index once, linear enough to plan at once */
+        enum { N = 10000 };
+        struct rollout_replica *v = calloc(N, sizeof *v);
+        assert_non_null(v);
+        struct rollout_input in = { .replicas = N, .strategy = STRATEGY_ROLLING_UPDATE, .max_surge = P(25),
+                                    .max_unavailable = P(25), .now = 10 * SEC, .v = v, .n = 0 };
+        struct rollout_state st = { .target = 1, .status = ROLLOUT_PROGRESSING, .progress_at = SEC };
+        struct rollout_plan p;
+        assert_int_equal(rollout_plan(&in, &st, &p), 0);
+        assert_int_equal(p.n_start, N);
+        for (size_t i = 0; i < p.n_start; i++) {
+                assert_int_equal(p.start[i].index, i);
+                v[i] = (struct rollout_replica) { .index = p.start[i].index, .revision = 1,
+                                                  .state = ROLLOUT_REPLICA_RUNNING, .ready = true, .ready_since = 1 };
+        }
+        rollout_plan_done(&p);
+        in.n = N;
+        in.replicas = 0;
+        assert_int_equal(rollout_plan(&in, &st, &p), 0);
+        assert_int_equal(p.n_stop, N);
+        assert_int_equal(p.stop[0], N - 1);
+        assert_int_equal(p.stop[N - 1], 0);
+        rollout_plan_done(&p);
+        free(v);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rollout_bounds_rounding),
@@ -509,6 +536,7 @@ int main(void) {
                 cmocka_unit_test(test_rollout_rollback_target),
                 cmocka_unit_test(test_rollout_pause),
                 cmocka_unit_test(test_rollout_complete_stays),
+                cmocka_unit_test(test_rollout_large),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
