@@ -559,14 +559,14 @@ int manager_deploy(struct manager *m, struct service_list *services, bool dry_ru
                 if (!s) {
                         action = "created";
                         struct service_state *old = manager_find_service(m, svc->metadata.name);
-                        revision = (old ? old->revision : 0) + 1;
+                        revision = (old ? MAX(old->revision, old->max_revision) : 0) + 1;
                 } else if (service_equal(s->desired, svc))
                         action = "unchanged";
                 else if (service_spec_same_revision(s->desired, svc))
                         action = "scaled";
                 else {
                         action = "updated";
-                        revision++;
+                        revision = MAX(s->revision, s->max_revision) + 1; /* numbers are not reused after a rollback */
                 }
                 struct json_object *c = json_object_new_object();
                 json_object_object_add(c, "service", json_object_new_string(svc->metadata.name));

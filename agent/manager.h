@@ -128,7 +128,7 @@ struct api_error {
 
 /* Deploys services (takes ownership of the list's services, the list is
  * emptied). Idempotent: an unchanged service is a no-op; a changed spec gets
- * a new revision (replicas replaced one at a time); only `replicas` changed:
+ * a new revision (a rollout, manager-rollout.c); only `replicas` changed:
  * scaled. A service defined by a file in the manifests directory is refused
  * (Conflict). dry_run: report what would change, change nothing.
  * *ret = {"dryRun":false,"changes":[{"service":"web","action":"created"|
@@ -139,7 +139,7 @@ int manager_deploy(struct manager *m, struct service_list *services, bool dry_ru
 int manager_scale(struct manager *m, const char *name, int64_t replicas, struct json_object **ret,
                   struct api_error *err);
 /* stop: every replica stopped, the service kept (stopped: true); start:
- * undoes stop; restart: replaces every replica, one at a time (revision + 1,
+ * undoes stop; restart: rolls every replica to a new revision (revision + 1,
  * same spec). *ret = the service's JSON. */
 int manager_service_stop(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
 int manager_service_start(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);

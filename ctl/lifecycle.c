@@ -78,7 +78,7 @@ static int lifecycle_run(const struct lifecycle *l, const struct global_options 
         if (json_object_object_get_ex(service, "replicas", &replicas))
                 (void) json_get_int(replicas, "desired", &desired);
         if (l == &restart_cmd && have_rev)
-                printf("%s: %s (revision %" PRId64 ", %" PRId64 " replica%s replaced one at a time)\n", name, l->done,
+                printf("%s: %s (revision %" PRId64 ", %" PRId64 " replica%s rolled out)\n", name, l->done,
                        revision, desired, desired == 1 ? "" : "s");
         else if (l == &start_cmd)
                 printf("%s: %s (%" PRId64 " replica%s)\n", name, l->done, desired, desired == 1 ? "" : "s");

@@ -259,7 +259,7 @@ done
 ok "started with new pids: $STARTED"
 ctl restart web
 expect_rc 0 "restart web"
-expect_line "$OUT" "web: restarting (revision 2, 5 replicas replaced one at a time)"
+expect_line "$OUT" "web: restarting (revision 2, 5 replicas rolled out)"
 all_replaced() {
         _ar_now=$(pids_of web)
         [ "$(count_state web running)" = 5 ] || return 1
