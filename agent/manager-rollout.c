@@ -408,6 +408,7 @@ struct json_object *manager_rollout_json(struct manager *m, struct service_state
         json_object_object_add(o, "reason", s->ro.failure ? json_object_new_string(rollout_failure_to_string(s->ro.failure))
                                                           : NULL);
         json_object_object_add(o, "paused", json_object_new_boolean(s->ro.paused));
+        json_object_object_add(o, "stopped", json_object_new_boolean(s->stopped));
         json_object_object_add(o, "rollback", json_object_new_boolean(s->ro_rollback));
         json_object_object_add(o, "startedAt", s->ro_started_at ? json_object_new_string(format_rfc3339(
                                                                           s->ro_started_at, when, sizeof when))

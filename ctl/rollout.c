@@ -109,6 +109,9 @@ static int on_wait_event(const char *line, size_t len, void *userdata) {
                 bool has_rev = json_get_int(e, "revision", &rev);
                 if (streq(type, "ServiceDeleted"))
                         finish(ctx, w, true, "%s: deleted", w->name);
+                else if (streq(type, "ServiceStopped"))
+                        finish(ctx, w, true, "%s: stopped, the rollout to revision %" PRId64 " waits", w->name,
+                               w->target);
                 else if (strncmp(type, "Rollout", 7) == 0) {
                         counts_from(w, e);
                         if (streq(type, "RolloutStarted") && has_rev)
@@ -164,7 +167,10 @@ int rollout_wait(const struct global_options *g, const char *const *names, size_
                 w->paused = json_object_get_boolean(json_object_object_get(o, "paused"));
                 if (json_get_int(o, "eventSeq", &seq) && (since < 0 || seq < since))
                         since = seq;
-                if (streq(state, "complete"))
+                if (json_object_get_boolean(json_object_object_get(o, "stopped")) && !streq(state, "complete"))
+                        finish(&ctx, w, true, "%s: stopped (berthctl start %s), the rollout to revision %" PRId64 " waits",
+                               w->name, w->name, w->target);
+                else if (streq(state, "complete"))
                         finish(&ctx, w, false, "%s: rollout to revision %" PRId64 " complete (%" PRId64 " of %" PRId64
                                " available)", w->name, w->target, w->available, w->desired);
                 else if (streq(state, "failed"))
