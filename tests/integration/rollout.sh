@@ -7,7 +7,8 @@
 # below replicas - maxUnavailable (`rollout status` and `deploy --wait` exit
 # 1); history shows causes and statuses; undo --to-revision; pause/resume; a
 # berthd killed with SIGKILL in the middle of a slow rollout (minReadySeconds)
-# finishes it after its restart; a manifests-directory service that was
+# finishes it after its restart; Recreate; scale during a rollout; a
+# manifests-directory service that was
 # rolled back is not rolled again until its file changes.
 # Readiness is "running" until the probes exist.
 # Needs root (exit 77 otherwise). Run by hand:
@@ -289,6 +290,23 @@ unwatch "$TEST_TMP/w7"
 [ "$W_HIGH" -le 3 ] || fail "Recreate ran $W_HIGH replicas at once"
 [ "$(revisions_of)" = "7 7 7" ] || fail "revisions after Recreate: $(revisions_of)"
 ok "Recreate: never old and new at once, at most $W_HIGH replicas ($W_N looks)"
+
+# ---------------------------------------------------------------------------
+step "scale during a rollout is honoured"
+web 8 "minReadySeconds: 1" >"$TEST_TMP/web8.yaml"
+ctl deploy -f "$TEST_TMP/web8.yaml"
+expect_rc 0 "deploy revision 8 (slow)"
+mid8() { case " $(revisions_of) " in *" 8 "*" 7 "* | *" 7 "*" 8 "*) return 0 ;; esac; return 1; }
+wait_for mid8 --timeout 10 --what "revisions 7 and 8 side by side"
+ctl scale web 5
+expect_rc 0 "scale web 5 in the middle of the rollout"
+at5() { [ "$(revisions_of)" = "8 8 8 8 8" ] && [ "$(rollout_field state)" = complete ]; }
+wait_for at5 --timeout 30 --what "5 replicas, all on revision 8"
+[ "$(rollout_field target)" = 8 ] || fail "scaling changed the target: $(rollout_field target)"
+ctl scale web 3
+expect_rc 0 "scale web 3"
+wait_for all_at 8 --timeout 20 --what "3 replicas on revision 8"
+ok "scaled to 5 mid-rollout: 5 on revision 8, then back to 3"
 
 # ---------------------------------------------------------------------------
 step "a manifests-directory service rolled back is not rolled again until its file changes"
