@@ -8,8 +8,8 @@
 # 1); history shows causes and statuses; undo --to-revision; pause/resume; a
 # berthd killed with SIGKILL in the middle of a slow rollout (minReadySeconds)
 # finishes it after its restart; Recreate; scale during a rollout; a
-# manifests-directory service that was
-# rolled back is not rolled again until its file changes.
+# manifests-directory service that was rolled back is not rolled again until
+# its file changes.
 # Readiness is "running" until the probes exist.
 # Needs root (exit 77 otherwise). Run by hand:
 #   top_builddir=/path/to/build sh tests/integration/rollout.sh
