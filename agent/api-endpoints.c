@@ -244,6 +244,38 @@ static enum MHD_Result post_scale(struct api_request *req) {
         return api_reply_json(req, 200, res);
 }
 
+static enum MHD_Result post_undo(struct api_request *req) {
+        enum MHD_Result reply;
+        struct json_object *o = NULL, *v = NULL, *res = NULL;
+        struct api_error err = {};
+        uint64_t to = 0;
+
+        if (!api_name_valid(req->name))
+                return api_reply_error(req, 404, "NotFound", NULL, "service \"%s\" not found", req->name);
+        if (body_json_object(req, &o, &reply) < 0)
+                return reply;
+        if (o) {
+                if (body_only_keys(req, o, "toRevision", &reply) < 0) {
+                        json_object_put(o);
+                        return reply;
+                }
+                if (json_object_object_get_ex(o, "toRevision", &v)) {
+                        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
+                                json_object_put(o);
+                                return api_reply_error(req, 400, "BadRequest", NULL,
+                                                       "\"toRevision\" must be a revision number (see GET /v1/services/%s/revisions)",
+                                                       req->name);
+                        }
+                        to = (uint64_t) json_object_get_int64(v);
+                }
+                json_object_put(o);
+        }
+        int r = manager_rollout_undo(req->api->m, req->name, to, &res, &err);
+        if (r < 0)
+                return api_reply_manager_error(req, r, &err);
+        return api_reply_json(req, 200, res);
+}
+
 static enum MHD_Result get_replicas(struct api_request *req) {
         struct json_object *o = NULL;
         struct api_error err = {};
@@ -337,6 +369,18 @@ enum MHD_Result api_dispatch(struct api_request *req) {
         case API_ROUTE_SERVICE_START:
                 return service_call(req, manager_service_start);
         case API_ROUTE_SERVICE_RESTART:
+                return service_call(req, manager_service_restart);
+        case API_ROUTE_ROLLOUT:
+                return service_call(req, manager_rollout_status);
+        case API_ROUTE_REVISIONS:
+                return service_call(req, manager_rollout_history);
+        case API_ROUTE_ROLLOUT_UNDO:
+                return post_undo(req);
+        case API_ROUTE_ROLLOUT_PAUSE:
+                return service_call(req, manager_rollout_pause);
+        case API_ROUTE_ROLLOUT_RESUME:
+                return service_call(req, manager_rollout_resume);
+        case API_ROUTE_ROLLOUT_RESTART:
                 return service_call(req, manager_service_restart);
         case API_ROUTE_REPLICAS:
                 return get_replicas(req);

@@ -44,6 +44,12 @@ static const struct {
         [API_ROUTE_SERVICE_STOP] = { M(API_METHOD_POST), "POST" },
         [API_ROUTE_SERVICE_START] = { M(API_METHOD_POST), "POST" },
         [API_ROUTE_SERVICE_RESTART] = { M(API_METHOD_POST), "POST" },
+        [API_ROUTE_ROLLOUT] = { M(API_METHOD_GET) | M(API_METHOD_HEAD), "GET, HEAD" },
+        [API_ROUTE_REVISIONS] = { M(API_METHOD_GET) | M(API_METHOD_HEAD), "GET, HEAD" },
+        [API_ROUTE_ROLLOUT_UNDO] = { M(API_METHOD_POST), "POST" },
+        [API_ROUTE_ROLLOUT_PAUSE] = { M(API_METHOD_POST), "POST" },
+        [API_ROUTE_ROLLOUT_RESUME] = { M(API_METHOD_POST), "POST" },
+        [API_ROUTE_ROLLOUT_RESTART] = { M(API_METHOD_POST), "POST" },
         [API_ROUTE_REPLICAS] = { M(API_METHOD_GET) | M(API_METHOD_HEAD), "GET, HEAD" },
         /* a stream: HEAD would have to run it to learn nothing */
         [API_ROUTE_EVENTS] = { M(API_METHOD_GET), "GET" },
@@ -58,6 +64,12 @@ static const struct {
         { "stop", API_ROUTE_SERVICE_STOP },
         { "start", API_ROUTE_SERVICE_START },
         { "restart", API_ROUTE_SERVICE_RESTART },
+        { "rollout", API_ROUTE_ROLLOUT },
+        { "revisions", API_ROUTE_REVISIONS },
+        { "rollout/undo", API_ROUTE_ROLLOUT_UNDO },
+        { "rollout/pause", API_ROUTE_ROLLOUT_PAUSE },
+        { "rollout/resume", API_ROUTE_ROLLOUT_RESUME },
+        { "rollout/restart", API_ROUTE_ROLLOUT_RESTART },
 };
 
 int api_route_find(const char *path, char *name, size_t name_size) {

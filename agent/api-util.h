@@ -35,6 +35,12 @@ enum api_route {
         API_ROUTE_SERVICE_STOP,    /* /v1/services/NAME/stop */
         API_ROUTE_SERVICE_START,   /* /v1/services/NAME/start */
         API_ROUTE_SERVICE_RESTART, /* /v1/services/NAME/restart */
+        API_ROUTE_ROLLOUT,         /* /v1/services/NAME/rollout */
+        API_ROUTE_REVISIONS,       /* /v1/services/NAME/revisions */
+        API_ROUTE_ROLLOUT_UNDO,    /* /v1/services/NAME/rollout/undo */
+        API_ROUTE_ROLLOUT_PAUSE,   /* /v1/services/NAME/rollout/pause */
+        API_ROUTE_ROLLOUT_RESUME,  /* /v1/services/NAME/rollout/resume */
+        API_ROUTE_ROLLOUT_RESTART, /* /v1/services/NAME/rollout/restart */
         API_ROUTE_REPLICAS,        /* /v1/replicas */
         API_ROUTE_EVENTS,          /* /v1/events */
         API_ROUTE_SHUTDOWN,        /* /v1/shutdown */

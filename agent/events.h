@@ -10,7 +10,9 @@
  *   {"seq":12,"time":"2026-11-26T19:00:00.123456Z","type":"ReplicaExited",
  *    "service":"web","replica":1,"message":"exited with status 1", ...extra}
  * Types: ServiceCreated ServiceUpdated ServiceScaled ServiceDeleted
- *   ServiceStopped ServiceStarted ServiceRestarted ReplicaStarted
+ *   ServiceStopped ServiceStarted ServiceRestarted RolloutStarted
+ *   RolloutProgress RolloutComplete RolloutFailed RolloutRolledBack
+ *   RolloutPaused RolloutResumed ReplicaStarted
  *   ReplicaExited ReplicaBackoff ReplicaStopping ReplicaRemoved ReplicaOOMKilled
  *   ReplicaExecFailed ReplicaReady ReplicaNotReady ProbeFailed ManifestInvalid Request (audit: uid, pid, method, path,
  *   status) AgentStarted AgentStopping. */

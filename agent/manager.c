@@ -16,7 +16,7 @@
 
 #include "log.h"
 #include "macro.h"
-#include "manager.h"
+#include "manager-internal.h"
 #include "manifest-dir.h"
 #include "model-json.h"
 #include "service-ports.h"
@@ -73,6 +73,9 @@ static void service_state_free(struct manager *m, struct service_state *s) {
                 replica_free(s->replicas[i]);
         free(s->replicas);
         service_ports_free(s);
+        service_history_free(s);
+        free(s->held_digest);
+        sd_event_source_disable_unref(s->ro_timer);
         service_free(s->desired);
         free(s->source);
         free(s->name);
@@ -93,9 +96,35 @@ static int service_set_desired(struct manager *m, struct service *svc, const cha
                 service_free(svc);
                 return 0;
         }
+        /* A manifest file whose spec was rolled back (or undone) is not rolled
+         * again until its spec changes: only its replica count is followed. */
+        if (s->desired && s->held_digest && path_in_manifests_dir(m, source)) {
+                char digest[17];
+                service_spec_digest(svc, digest);
+                if (streq(digest, s->held_digest)) {
+                        if (svc->spec.replicas == s->desired->spec.replicas) {
+                                log_debug("Service %s: %s still has spec %s, which was rolled back; not rolling it again until the file changes.",
+                                          s->name, source, digest);
+                                service_free(svc);
+                                return 0;
+                        }
+                        int64_t n = svc->spec.replicas;
+                        service_free(svc);
+                        svc = service_copy(s->desired);
+                        if (!svc)
+                                return log_error_errno(ENOMEM, "Out of memory.");
+                        svc->spec.replicas = n;
+                } else {
+                        free(s->held_digest);
+                        s->held_digest = NULL;
+                }
+        }
         bool created = !s->desired;
-        if (!s->desired || !service_spec_same_revision(s->desired, svc)) {
-                s->revision++;
+        bool new_revision = !s->desired || !service_spec_same_revision(s->desired, svc);
+        if (new_revision) {
+                if (s->max_revision < s->revision)
+                        s->max_revision = s->revision;
+                s->revision = ++s->max_revision;
                 log_info("Service %s: revision %llu from %s (%lld replicas).", s->name,
                          (unsigned long long) s->revision, source, (long long) svc->spec.replicas);
                 events_emit(m->events, created ? "ServiceCreated" : "ServiceUpdated", s->name, -1, NULL,
@@ -115,6 +144,8 @@ static int service_set_desired(struct manager *m, struct service *svc, const cha
         s->desired = svc;
         free(s->source);
         s->source = src;
+        if (new_revision)
+                manager_rollout_begin(m, s, source); /* saves */
         int k = state_save_service(m, s);
         if (k < 0)
                 log_warning_errno(k, "Cannot save service %s in %s: %m; continuing.", s->name, m->cfg.state_dir);
@@ -133,6 +164,8 @@ int manager_restore_service(struct manager *m, const char *name, uint64_t revisi
         s->desired = desired;
         if (revision > s->revision)
                 s->revision = revision;
+        if (revision > s->max_revision)
+                s->max_revision = revision;
         if (source) {
                 free(s->source);
                 s->source = strdup(source);
@@ -140,10 +173,14 @@ int manager_restore_service(struct manager *m, const char *name, uint64_t revisi
         return 0;
 }
 
-/* Whether a service came from the manifests directory (and so belongs to it). */
-static bool from_manifests_dir(const struct manager *m, const struct service_state *s) {
+bool path_in_manifests_dir(const struct manager *m, const char *path) {
         size_t n = strlen(m->cfg.manifests_dir);
-        return s->source && strncmp(s->source, m->cfg.manifests_dir, n) == 0 && s->source[n] == '/';
+        return path && strncmp(path, m->cfg.manifests_dir, n) == 0 && path[n] == '/';
+}
+
+/* Whether a service came from the manifests directory (and so belongs to it). */
+bool from_manifests_dir(const struct manager *m, const struct service_state *s) {
+        return path_in_manifests_dir(m, s->source);
 }
 
 static void service_unset_desired(struct manager *m, struct service_state *s) {
@@ -245,60 +282,6 @@ void manager_schedule_reconcile(struct manager *m) {
 static int on_reconcile(sd_event_source *s, void *userdata) {
         manager_reconcile(userdata);
         return 0;
-}
-
-static struct replica *service_find_replica(struct service_state *s, unsigned index) {
-        for (size_t i = 0; i < s->n_replicas; i++)
-                if (replica_index(s->replicas[i]) == index)
-                        return s->replicas[i];
-        return NULL;
-}
-
-static void reconcile_service(struct manager *m, struct service_state *s) {
-        unsigned want = s->desired && !m->exiting && !s->stopped ? (unsigned) s->desired->spec.replicas : 0;
-        bool replacing = false;
-
-        /* 1. stop what should not run: removed service, scale-down, shutdown */
-        for (size_t i = 0; i < s->n_replicas;) {
-                struct replica *r = s->replicas[i];
-                size_t n = s->n_replicas;
-                if (replica_index(r) >= want && !replica_stop_requested(r)) {
-                        replica_stop(r);
-                        if (s->n_replicas < n)
-                                continue; /* it had no run: removed (and freed) at once */
-                }
-                if (replica_index(r) < want && replica_stop_requested(r))
-                        replacing = true;
-                i++;
-        }
-
-        /* 2. replace an outdated replica, one at a time (rollouts refine this) */
-        for (size_t i = 0; !replacing && i < s->n_replicas; i++) {
-                struct replica *r = s->replicas[i];
-                if (replica_index(r) < want && !replica_stop_requested(r) && replica_revision(r) != s->revision) {
-                        log_info("Replica %s: replacing revision %llu with %llu.", replica_id(r),
-                                 (unsigned long long) replica_revision(r), (unsigned long long) s->revision);
-                        replica_stop(r);
-                        replacing = true;
-                }
-        }
-
-        /* 3. create the missing ones; an index is free once its old replica is gone */
-        for (unsigned idx = 0; idx < want; idx++) {
-                if (service_find_replica(s, idx))
-                        continue;
-                struct replica **v = realloc(s->replicas, (s->n_replicas + 1) * sizeof *v);
-                if (!v) {
-                        log_error("Out of memory creating replica %s-%u.", s->name, idx);
-                        return;
-                }
-                s->replicas = v;
-                struct replica *r = NULL;
-                if (replica_new(s, idx, s->desired, s->revision, &r) < 0)
-                        return; /* logged */
-                v[s->n_replicas++] = r;
-                replica_start(r);
-        }
 }
 
 /* A removed service's logs go with it (as `docker rm` does). */
@@ -520,9 +503,7 @@ struct events *manager_events(struct manager *m) {
         return m->events;
 }
 
-static int api_fail(struct api_error *err, int status, const char *code, int error, const char *fmt, ...)
-        _printf_(5, 6);
-static int api_fail(struct api_error *err, int status, const char *code, int error, const char *fmt, ...) {
+int api_fail(struct api_error *err, int status, const char *code, int error, const char *fmt, ...) {
         va_list ap;
         err->status = status;
         err->code = code;
@@ -532,7 +513,7 @@ static int api_fail(struct api_error *err, int status, const char *code, int err
         return -error;
 }
 
-static int not_found(struct api_error *err, const char *name) {
+int not_found(struct api_error *err, const char *name) {
         return api_fail(err, 404, "NotFound", ENOENT, "service \"%s\" not found", name);
 }
 
@@ -542,12 +523,12 @@ static int owned_by_dir(struct manager *m, const struct service_state *s, const 
                         s->source, what);
 }
 
-static struct service_state *find_live(struct manager *m, const char *name) {
+struct service_state *find_live(struct manager *m, const char *name) {
         struct service_state *s = manager_find_service(m, name);
         return s && s->desired ? s : NULL;
 }
 
-static struct json_object *service_state_json(struct manager *m, const struct service_state *s) {
+struct json_object *service_state_json(struct manager *m, const struct service_state *s) {
         struct json_object *o = json_object_new_object(), *rep = json_object_new_object();
         size_t running = 0;
         for (size_t i = 0; i < s->n_replicas; i++)
@@ -564,6 +545,7 @@ static struct json_object *service_state_json(struct manager *m, const struct se
         json_object_object_add(rep, "total", json_object_new_int64((int64_t) s->n_replicas));
         json_object_object_add(o, "replicas", rep);
         service_ports_json((struct service_state *) s, o);
+        json_object_object_add(o, "rollout", manager_rollout_json(m, (struct service_state *) s));
         return o;
 }
 
@@ -589,14 +571,14 @@ int manager_deploy(struct manager *m, struct service_list *services, bool dry_ru
                 if (!s) {
                         action = "created";
                         struct service_state *old = manager_find_service(m, svc->metadata.name);
-                        revision = (old ? old->revision : 0) + 1;
+                        revision = (old ? MAX(old->revision, old->max_revision) : 0) + 1;
                 } else if (service_equal(s->desired, svc))
                         action = "unchanged";
                 else if (service_spec_same_revision(s->desired, svc))
                         action = "scaled";
                 else {
                         action = "updated";
-                        revision++;
+                        revision = MAX(s->revision, s->max_revision) + 1; /* numbers are not reused after a rollback */
                 }
                 struct json_object *c = json_object_new_object();
                 json_object_object_add(c, "service", json_object_new_string(svc->metadata.name));
@@ -634,7 +616,7 @@ int manager_scale(struct manager *m, const char *name, int64_t replicas, struct 
         return 0;
 }
 
-static void save_or_warn(struct manager *m, struct service_state *s) {
+void save_or_warn(struct manager *m, struct service_state *s) {
         int k = state_save_service(m, s);
         if (k < 0)
                 log_warning_errno(k, "Cannot save service %s in %s: %m; continuing.", s->name, m->cfg.state_dir);
@@ -674,8 +656,11 @@ int manager_service_restart(struct manager *m, const char *name, struct json_obj
         struct service_state *s = find_live(m, name);
         if (!s)
                 return not_found(err, name);
-        /* a new revision of the same spec: the replicas are replaced one at a time */
-        s->revision++;
+        /* a new revision of the same spec, rolled out like any other */
+        if (s->max_revision < s->revision)
+                s->max_revision = s->revision;
+        s->revision = ++s->max_revision;
+        manager_rollout_begin(m, s, "restart");
         save_or_warn(m, s);
         log_info("Service %s: restart requested (revision %llu).", s->name, (unsigned long long) s->revision);
         events_emit(m->events, "ServiceRestarted", s->name, -1, NULL, "restart requested: revision %llu",

@@ -18,9 +18,29 @@
 #include "events.h"
 #include "manifest.h"
 #include "model.h"
+#include "rollout.h"
 
 struct replica;
 struct port_table;
+
+/* One entry of a service's revision history (manager-rollout.c). */
+enum revision_status {
+        REVISION_PROGRESSING, /* the rollout to it is under way (or paused) */
+        REVISION_COMPLETE,    /* every replica ran it and was available */
+        REVISION_FAILED,      /* its rollout failed (and was not rolled back) */
+        REVISION_ROLLED_BACK, /* its rollout failed and was rolled back */
+        REVISION_SUPERSEDED,  /* a later revision replaced it */
+        _REVISION_STATUS_MAX,
+};
+
+struct revision {
+        uint64_t revision;
+        struct service *spec; /* the spec as deployed (replicas do not matter) */
+        uint64_t created_at;  /* realtime µs */
+        char *cause;          /* "FILE" or "api", "restart", "undo", "rollback" */
+        char digest[17];      /* 64-bit FNV-1a of the canonical spec without replicas, hex */
+        enum revision_status status;
+};
 
 struct manager_config {
         const char *manifests_dir;
@@ -42,6 +62,21 @@ struct service_state {
         struct replica **replicas;
         size_t n_replicas;
         struct port_table *ports; /* listening sockets of network.ports (ports.h), NULL: none yet */
+
+        /* rollouts (manager-rollout.c); persisted with the desired state */
+        uint64_t max_revision;        /* the highest revision ever given out */
+        uint64_t last_complete;       /* the last revision that was fully available, 0 = none */
+        struct revision *history;     /* oldest first, bounded by revisionHistoryLimit */
+        size_t n_history;
+        struct rollout_state ro;      /* the current rollout, ro.target == revision */
+        bool ro_rollback;             /* this rollout is a rollback (no rollback of a rollback) */
+        uint64_t ro_started_at;       /* realtime µs */
+        char *held_digest;            /* manifests directory: the file's spec we do not run
+                                       * (rolled back or undone) until the file changes */
+        unsigned ro_last_available;   /* for RolloutProgress events */
+        char ro_message[256];
+        struct rollout_plan_counts { unsigned updated, ready, available, total, old; } ro_counts;
+        sd_event_source *ro_timer;    /* wakes the reconciler when time alone changes the plan */
 };
 
 struct manager {
@@ -95,7 +130,7 @@ struct api_error {
 
 /* Deploys services (takes ownership of the list's services, the list is
  * emptied). Idempotent: an unchanged service is a no-op; a changed spec gets
- * a new revision (replicas replaced one at a time); only `replicas` changed:
+ * a new revision (a rollout, manager-rollout.c); only `replicas` changed:
  * scaled. A service defined by a file in the manifests directory is refused
  * (Conflict). dry_run: report what would change, change nothing.
  * *ret = {"dryRun":false,"changes":[{"service":"web","action":"created"|
@@ -106,7 +141,7 @@ int manager_deploy(struct manager *m, struct service_list *services, bool dry_ru
 int manager_scale(struct manager *m, const char *name, int64_t replicas, struct json_object **ret,
                   struct api_error *err);
 /* stop: every replica stopped, the service kept (stopped: true); start:
- * undoes stop; restart: replaces every replica, one at a time (revision + 1,
+ * undoes stop; restart: rolls every replica to a new revision (revision + 1,
  * same spec). *ret = the service's JSON. */
 int manager_service_stop(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
 int manager_service_start(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
@@ -135,6 +170,30 @@ struct events *manager_events(struct manager *m);
 /* Restores a service from the saved desired state (no revision bump). */
 int manager_restore_service(struct manager *m, const char *name, uint64_t revision, const char *source,
                             struct service *desired);
+
+/* ---- rollouts (manager-rollout.c; docs/api.md) ------------------------- */
+/* {"revision","target","stable","state":"complete"|"progressing"|"paused"|
+ *  "failed","reason","paused","rollback","startedAt","replicas","updated",
+ *  "ready","available","old","message"} */
+struct json_object *manager_rollout_json(struct manager *m, struct service_state *s);
+int manager_rollout_status(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
+/* [ {"revision","createdAt","changeCause","digest","status","current"} ] oldest first */
+int manager_rollout_history(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
+/* to_revision 0: the last complete revision before the current one. */
+int manager_rollout_undo(struct manager *m, const char *name, uint64_t to_revision, struct json_object **ret,
+                         struct api_error *err);
+int manager_rollout_pause(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
+int manager_rollout_resume(struct manager *m, const char *name, struct json_object **ret, struct api_error *err);
+
+/* Starts a rollout to s->revision (just set from s->max_revision): history entry, event. */
+void manager_rollout_begin(struct manager *m, struct service_state *s, const char *cause);
+/* The spec digest (hex, 16 digits + NUL) of a service, replicas left out. */
+void service_spec_digest(const struct service *svc, char ret[static 17]);
+const char *revision_status_to_string(enum revision_status s);
+int revision_status_from_string(const char *s);
+void service_history_free(struct service_state *s);
+struct revision *service_history_find(struct service_state *s, uint64_t revision);
+int service_history_add(struct service_state *s, uint64_t revision, const struct service *spec, const char *cause);
 
 /* Two specs that differ only in `replicas` need no new revision. */
 bool service_spec_same_revision(const struct service *a, const struct service *b);

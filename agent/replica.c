@@ -831,9 +831,12 @@ bool replica_feed(struct replica *r, const struct sup_event *ev) {
                                 sup_event_type_to_string(ev->type));
                 return false;
         }
-        if (r->rec.state != before)
+        if (r->rec.state != before) {
                 log_debug("Replica %s: %s -> %s on %s.", r->id, replica_state_to_string(before),
                           replica_state_to_string(r->rec.state), sup_event_type_to_string(ev->type));
+                /* readiness and crash loops move rollouts: the reconciler looks again */
+                manager_schedule_reconcile(r->m);
+        }
         /* probes run while the run does (before the actions: REMOVE frees r) */
         if (r->rec.state == REPLICA_RUNNING && before != REPLICA_RUNNING)
                 replica_probes_start(r, false);

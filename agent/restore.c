@@ -157,8 +157,10 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
         }
         s->replicas = v;
         v[s->n_replicas++] = r;
-        if (s->revision < r->revision)
-                s->revision = r->revision;
+        /* a replica of any revision is re-adopted as it is (a rollout in the
+         * middle has old and new ones); the reconciler decides what goes */
+        if (s->max_revision < r->revision)
+                s->max_revision = r->revision;
 
         /* what is out there: the shim (it answers on its socket with its
          * status), or the status file it wrote before going away */

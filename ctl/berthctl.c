@@ -17,14 +17,15 @@
 static int cmd_help(const struct global_options *g, int argc, char **argv);
 
 static const struct command commands[] = {
-        { "deploy", "create or update services from manifests (-f FILE|DIR, --dry-run)", cmd_deploy },
+        { "deploy", "create or update services from manifests (-f FILE|DIR, --dry-run, --wait)", cmd_deploy },
         { "ps", "list replicas: state, pid, restarts, age, last exit (-o wide|json)", cmd_ps },
         { "inspect", "show a service and its replicas as JSON", cmd_inspect },
         { "scale", "set the number of replicas of a service", cmd_scale },
         { "stop", "stop every replica of a service, keep the service", cmd_stop },
         { "start", "start a stopped service again", cmd_start },
-        { "restart", "replace every replica of a service, one at a time", cmd_restart },
+        { "restart", "replace every replica of a service (a rollout of the same spec)", cmd_restart },
         { "delete", "remove a service and its replicas", cmd_delete },
+        { "rollout", "follow and steer rollouts: status, history, undo, pause, resume, restart", cmd_rollout },
         { "events", "show what berthd did (-f to follow, --since SEQ)", cmd_events },
         { "validate", "check manifests offline; -o json prints the canonical model", cmd_validate },
         { "version", "print the versions of berthctl and berthd", cmd_version },

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum {
         EXIT_OK = 0,
@@ -52,3 +53,8 @@ int cmd_start(const struct global_options *g, int argc, char **argv);
 int cmd_restart(const struct global_options *g, int argc, char **argv);
 int cmd_delete(const struct global_options *g, int argc, char **argv);
 int cmd_events(const struct global_options *g, int argc, char **argv);
+int cmd_rollout(const struct global_options *g, int argc, char **argv);
+
+/* Follows the rollouts of the named services until each is complete (exit
+ * 0) or one failed (exit 1); ctl/rollout.c. */
+int rollout_wait(const struct global_options *g, const char *const *names, size_t n);

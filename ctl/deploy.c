@@ -27,25 +27,29 @@
 #include "util.h"
 
 static void deploy_help(void) {
-        printf("Usage: berthctl deploy -f FILE|DIR [-f FILE|DIR...] [--dry-run]\n"
+        printf("Usage: berthctl deploy -f FILE|DIR [-f FILE|DIR...] [--dry-run] [--wait]\n"
                "\n"
                "Create or update the services of the manifests. A directory stands for its\n"
                "*.yaml and *.yml files. Every file is checked first, as 'berthctl validate'\n"
                "does (errors: FILE:LINE:COL: error: ...); nothing is sent unless all are\n"
                "valid. Then berthd applies each file and says what changed, per service:\n"
                "  web: created (revision 1, 3 replicas)\n"
-               "  web: updated (revision 2, 3 replicas)   the spec changed: replicas are\n"
-               "                                          replaced one at a time\n"
+               "  web: updated (revision 2, 3 replicas)   the spec changed: a rollout to\n"
+               "                                          the new revision\n"
                "  web: scaled (revision 1, 5 replicas)    only the replica count changed\n"
                "  web: unchanged\n"
-               "Deploying the same file twice changes nothing.\n"
+               "Deploying the same file twice changes nothing. With --wait, berthctl then\n"
+               "follows the rollout of every service that changed, as 'berthctl rollout\n"
+               "status' does, and exits 1 when one failed (or was rolled back).\n"
                "\n"
                "Options:\n"
                "  -f, --filename FILE|DIR  a manifest file or directory (repeatable)\n"
                "      --dry-run            print what would change; change nothing\n"
+               "      --wait               wait until the rollouts are complete (or failed)\n"
                "  -h, --help               show this help\n"
                "\n"
-               "Exit status: 0 ok, 1 invalid manifests or berthd refused a file, 2 usage\n"
+               "Exit status: 0 ok, 1 invalid manifests, berthd refused a file or (--wait) a\n"
+               "rollout failed, 2 usage\n"
                "error, 3 cannot reach berthd.\n");
 }
 
@@ -62,7 +66,7 @@ static char *filename_header(const char *path) {
 }
 
 /* Sends one file; prints the changes. Returns the exit status. */
-static int deploy_file(const struct global_options *g, const char *path, bool dry_run) {
+static int deploy_file(const struct global_options *g, const char *path, bool dry_run, struct strv *changed) {
         _cleanup_free_ char *data = NULL, *header = NULL;
         size_t size;
         int r = read_full_file(path, MANIFEST_MAX_SIZE, &data, &size);
@@ -93,7 +97,14 @@ static int deploy_file(const struct global_options *g, const char *path, bool dr
                 return EXIT_FAILED;
         }
         for (size_t i = 0; i < json_object_array_length(changes); i++) {
-                _cleanup_free_ char *line = format_change(json_object_array_get_idx(changes, i), dry_run);
+                struct json_object *change = json_object_array_get_idx(changes, i);
+                const char *action = json_get_str(change, "action"), *service = json_get_str(change, "service");
+                if (changed && action && service && !streq(action, "unchanged") && strv_push(changed, service) < 0) {
+                        json_object_put(reply);
+                        fprintf(stderr, "berthctl: error: out of memory\n");
+                        return EXIT_FAILED;
+                }
+                _cleanup_free_ char *line = format_change(change, dry_run);
                 printf("%s\n", line ? line : "?");
         }
         json_object_put(reply);
@@ -101,18 +112,19 @@ static int deploy_file(const struct global_options *g, const char *path, bool dr
 }
 
 int cmd_deploy(const struct global_options *g, int argc, char **argv) {
-        enum { ARG_DRY_RUN = 0x100 };
+        enum { ARG_DRY_RUN = 0x100, ARG_WAIT };
         static const struct option options[] = {
                 { "filename", required_argument, NULL, 'f' },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "wait", no_argument, NULL, ARG_WAIT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        struct strv args = {}, files = {};
+        struct strv args = {}, files = {}, changed = {};
         struct service_list all = {};
         struct diag_list diags = {};
         _cleanup_free_ size_t *n_services = NULL; /* per file: its services */
-        bool dry_run = false, ok = true;
+        bool dry_run = false, ok = true, wait = false;
         int c, r, status = EXIT_OK;
 
         opterr = 0;
@@ -131,6 +143,9 @@ int cmd_deploy(const struct global_options *g, int argc, char **argv) {
                         break;
                 case ARG_DRY_RUN:
                         dry_run = true;
+                        break;
+                case ARG_WAIT:
+                        wait = true;
                         break;
                 case 'h':
                         strv_done(&args);
@@ -174,11 +189,17 @@ int cmd_deploy(const struct global_options *g, int argc, char **argv) {
         for (size_t i = 0; i < files.n; i++) {
                 if (n_services[i] == 0)
                         continue; /* only empty documents */
-                r = deploy_file(g, files.v[i], dry_run);
+                r = deploy_file(g, files.v[i], dry_run, wait && !dry_run ? &changed : NULL);
                 if (r == EXIT_UNREACHABLE) {
                         status = r;
                         break;
                 }
+                if (r != EXIT_OK)
+                        status = r;
+        }
+        /* --wait: every service that changed, like `rollout status` */
+        if (wait && !dry_run && status != EXIT_UNREACHABLE && changed.n > 0) {
+                r = rollout_wait(g, (const char *const *) changed.v, changed.n);
                 if (r != EXIT_OK)
                         status = r;
         }
@@ -190,6 +211,7 @@ oom:
 done:
         strv_done(&args);
         strv_done(&files);
+        strv_done(&changed);
         service_list_done(&all);
         diag_list_done(&diags);
         return status;

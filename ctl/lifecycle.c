@@ -1,7 +1,7 @@
 /* lifecycle.c: `berthctl stop|start|restart SERVICE`.
  *
  * stop keeps the service but no replica runs until start; restart replaces
- * every replica, one at a time, with a new revision of the same spec. berthd
+ * every replica (a rollout) with a new revision of the same spec. berthd
  * answers at once with the service (the replicas change afterwards: `berthctl
  * ps` and `berthctl events` show the progress). */
 #include "config.h"
@@ -34,9 +34,9 @@ static const struct lifecycle start_cmd = {
 };
 static const struct lifecycle restart_cmd = {
         "restart",
-        "Replace every replica of SERVICE, one at a time: a new revision with the\n"
-        "same spec. The pids change; the service stays available while it lasts\n"
-        "when it has more than one replica.",
+        "Replace every replica of SERVICE: a new revision with the same spec,\n"
+        "rolled out within spec.strategy (see 'berthctl rollout status SERVICE').\n"
+        "The pids change; old replicas stop only as new ones become available.",
         "restarting",
 };
 
@@ -78,7 +78,7 @@ static int lifecycle_run(const struct lifecycle *l, const struct global_options 
         if (json_object_object_get_ex(service, "replicas", &replicas))
                 (void) json_get_int(replicas, "desired", &desired);
         if (l == &restart_cmd && have_rev)
-                printf("%s: %s (revision %" PRId64 ", %" PRId64 " replica%s replaced one at a time)\n", name, l->done,
+                printf("%s: %s (revision %" PRId64 ", %" PRId64 " replica%s rolled out)\n", name, l->done,
                        revision, desired, desired == 1 ? "" : "s");
         else if (l == &start_cmd)
                 printf("%s: %s (%" PRId64 " replica%s)\n", name, l->done, desired, desired == 1 ? "" : "s");
