@@ -35,6 +35,7 @@ enum api_route {
         API_ROUTE_SERVICE_STOP,    /* /v1/services/NAME/stop */
         API_ROUTE_SERVICE_START,   /* /v1/services/NAME/start */
         API_ROUTE_SERVICE_RESTART, /* /v1/services/NAME/restart */
+        API_ROUTE_SERVICE_LOGS,    /* /v1/services/NAME/logs */
         API_ROUTE_REPLICAS,        /* /v1/replicas */
         API_ROUTE_EVENTS,          /* /v1/events */
         API_ROUTE_SHUTDOWN,        /* /v1/shutdown */
