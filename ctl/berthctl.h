@@ -52,3 +52,4 @@ int cmd_start(const struct global_options *g, int argc, char **argv);
 int cmd_restart(const struct global_options *g, int argc, char **argv);
 int cmd_delete(const struct global_options *g, int argc, char **argv);
 int cmd_events(const struct global_options *g, int argc, char **argv);
+int cmd_logs(const struct global_options *g, int argc, char **argv);
