@@ -10,7 +10,10 @@
 # API errors (404, 400), and -f: a new line shows within 2 s, the stream
 # continues across a rotation (active file renamed to a piece, a new one
 # created, as the writer does) and across a restart (a new run file),
-# without gaps or duplicates, and Ctrl-C exits 0.
+# without gaps or duplicates, and Ctrl-C exits 0; a simulated fast writer
+# (300,000 lines, rotation at 1 MiB, the oldest pieces deleted) followed
+# with every line once and in order; berthd stopping with follow streams
+# open (exit 0, no sanitizer report).
 #
 # Part B: a real service printing known lines on stdout and stderr, through
 # the real shim. It needs the shim's CRI writer (issue 6, capture half):
@@ -251,6 +254,63 @@ ctl logs hand -r 0 -p
 expect_out "h0 a\nh0 b\nh0 c\n$LONG\nfollow one\nfollow two (last line before the rotation)\nfollow three (first line after the rotation)\n" \
         "after the restart, --previous is the whole old run (pieces .1, .2 and the active file)"
 
+check "-f under a fast writer that rotates at 1 MiB and keeps 5 pieces"
+H2=$STATE/logs/hand/hand-2
+mkdir -p "$H2"
+: >"$H2/00000001.log"
+N=300000
+"$BERTHCTL" logs hand -f -r 2 >"$FOUT" 2>"$TEST_TMP/follow.err" &
+FOLLOW_PID=$!
+"$PY" -c 'import time; time.sleep(0.3)'
+t0=$(now_ms)
+"$PY" - "$H2" "$N" <<'EOF' || fail "the simulated writer failed"
+import os, sys, time
+d, n = sys.argv[1], int(sys.argv[2])
+active = os.path.join(d, "00000001.log")
+f = open(active, "ab", buffering=0)
+k, size, batch = 0, 0, []
+for i in range(n):
+    ns = time.time_ns()
+    t = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + ".%09dZ" % (ns % 10**9)
+    batch.append(("%s stdout F number %07d\n" % (t, i)).encode())
+    if len(batch) == 50 or i == n - 1:
+        data = b"".join(batch)
+        f.write(data)
+        size += len(data)
+        batch = []
+        if size >= 1 << 20:
+            # rotate as the writer does: rename to the next piece, reopen, drop the oldest
+            k += 1
+            os.rename(active, "%s.%d" % (active, k))
+            f.close()
+            f = open(active, "ab", buffering=0)
+            size = 0
+            if k > 5:
+                os.unlink("%s.%d" % (active, k - 5))
+f.close()
+print("    writer: %d lines, %d rotations" % (n, k))
+EOF
+last=$(printf 'number %07d' $((N - 1)))
+wait_for grep -q "$last" "$FOUT" --timeout 30 --what "the last of $N lines in logs -f"
+say "    all $N lines through berthd + berthctl -f in $(($(now_ms) - t0)) ms"
+"$PY" - "$FOUT" "$N" <<'EOF' || fail "logs -f lost, duplicated or reordered lines under a fast writer with rotations"
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+want = ["number %07d" % i for i in range(int(sys.argv[2]))]
+if lines != want:
+    got = set(lines)
+    missing = [w for w in want if w not in got]
+    print("    %d lines, %d missing (first %s), %d extra" % (len(lines), len(missing), missing[:3],
+                                                             len(lines) - len(want) + len(missing)))
+    sys.exit(1)
+EOF
+kill -INT "$FOLLOW_PID"
+rc=0
+wait "$FOLLOW_PID" || rc=$?
+FOLLOW_PID=
+[ "$rc" = 0 ] || fail "logs -f after SIGINT: exit status $rc"
+ok "every line once and in order across 1 MiB rotations while the oldest pieces were deleted"
+
 # ------------------------------------------------------------------ part B
 step "part B: a real service through the shim's writer"
 write_manifest printer <<'EOF'
@@ -298,5 +358,23 @@ else
         ok "--previous shows the crashed run's output"
 fi
 
+step "berthd stops with follow streams open (one client gone)"
+"$BERTHCTL" logs hand -f >/dev/null 2>"$TEST_TMP/f2.err" &
+F2=$!
+"$BERTHCTL" logs hand -f -r 1 >"$TEST_TMP/f3.out" 2>&1 &
+F3=$!
+wait_for grep -q "h1 c" "$TEST_TMP/f3.out" --timeout 5 --what "the second follow stream"
+kill -KILL "$F3"
+wait "$F3" 2>/dev/null || true
 stop_berthd
+[ "$BERTHD_RC" = 0 ] || { tail -n 20 "$BERTHD_LOG"; fail "berthd exited with status $BERTHD_RC"; }
+rc=0
+wait "$F2" || rc=$?
+[ "$rc" = 1 ] || fail "logs -f when berthd stops: exit status $rc, expected 1 ($(cat "$TEST_TMP/f2.err"))"
+grep -q "closed the stream" "$TEST_TMP/f2.err" || fail "logs -f when berthd stops: $(cat "$TEST_TMP/f2.err")"
+ok "berthd exited 0; the follower was told: $(cat "$TEST_TMP/f2.err")"
+if grep -E "AddressSanitizer|LeakSanitizer|runtime error" "$TEST_TMP"/berthd.*.log; then
+        fail "sanitizer reports in berthd's log"
+fi
+ok "no sanitizer report in berthd's log"
 ok "done"
