@@ -63,13 +63,13 @@ struct api_log_stream {
         bool closing;
         bool gone;   /* every followed directory was removed: end */
         int sticky;  /* the source whose long line is half sent, or -1 */
-        int inotify_fd;
-        sd_event_source *inotify_source;
         char *pending; /* an encoded message that did not fit */
         size_t pending_len, pending_off, pending_cap;
 };
 
 /* ---- the stream ---------------------------------------------------------- */
+
+static void unwatch(struct api *a, struct api_log_stream *s);
 
 /* The next line of every source that has none; sources that fail end. */
 static void peek_all(struct api_log_stream *s) {
@@ -180,8 +180,7 @@ static void stream_free(void *cls) {
                 a->n_follow--;
                 api_heartbeat_update(a);
         }
-        sd_event_source_disable_unref(s->inotify_source);
-        safe_close(s->inotify_fd);
+        unwatch(a, s);
         for (size_t i = 0; i < s->n_src; i++)
                 crilog_reader_free(s->src[i].reader);
         free(s->src);
@@ -189,10 +188,9 @@ static void stream_free(void *cls) {
         free(s);
 }
 
-/* Before the stream was handed to libmicrohttpd. */
+/* Before the stream was handed to libmicrohttpd (not linked yet). */
 static void stream_discard(struct api_log_stream *s) {
-        sd_event_source_disable_unref(s->inotify_source);
-        safe_close(s->inotify_fd);
+        unwatch(s->api, s);
         for (size_t i = 0; i < s->n_src; i++)
                 crilog_reader_free(s->src[i].reader);
         free(s->src);
@@ -206,8 +204,12 @@ static void wake(struct api_log_stream *s) {
         }
 }
 
+/* One inotify instance for every follow stream (instances are a scarce
+ * per-user resource: 128 by default); watching the same directory twice
+ * gives the same watch descriptor, so a watch is removed when no stream
+ * uses it any more. */
 static int on_inotify(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
-        struct api_log_stream *s = userdata;
+        struct api *a = userdata;
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 
         for (;;) {
@@ -216,22 +218,72 @@ static int on_inotify(sd_event_source *es, int fd, uint32_t revents, void *userd
                         break;
                 for (char *p = buf; p < buf + k;) {
                         const struct inotify_event *ev = (const struct inotify_event *) p;
-                        if (ev->mask & IN_IGNORED) {
-                                /* the directory is gone (service deleted) */
-                                bool any = false;
+                        p += sizeof *ev + ev->len;
+                        for (struct api_log_stream *s = a->log_streams; s; s = s->next) {
+                                bool mine = false, any = false;
                                 for (size_t i = 0; i < s->n_src; i++) {
-                                        if (s->src[i].wd == ev->wd)
-                                                s->src[i].wd = -1;
+                                        if (s->src[i].wd >= 0 && (s->src[i].wd == ev->wd || (ev->mask & IN_Q_OVERFLOW))) {
+                                                mine = true;
+                                                if (ev->mask & IN_IGNORED)
+                                                        s->src[i].wd = -1; /* the directory is gone */
+                                        }
                                         any = any || s->src[i].wd >= 0;
                                 }
+                                if (!mine)
+                                        continue;
                                 if (!any)
-                                        s->gone = true;
+                                        s->gone = true; /* every directory is gone: end */
+                                wake(s);
                         }
-                        p += sizeof *ev + ev->len;
                 }
         }
-        wake(s);
         return 0;
+}
+
+static int inotify_get(struct api *a) {
+        if (a->logs_inotify_fd >= 0)
+                return a->logs_inotify_fd;
+        int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = sd_event_add_io(a->event, &a->logs_inotify_source, fd, EPOLLIN, on_inotify, a);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
+        (void) sd_event_source_set_description(a->logs_inotify_source, "api-logs-inotify");
+        a->logs_inotify_fd = fd;
+        return fd;
+}
+
+static bool wd_used_elsewhere(struct api *a, const struct api_log_stream *self, int wd) {
+        for (struct api_log_stream *s = a->log_streams; s; s = s->next) {
+                if (s == self)
+                        continue;
+                for (size_t i = 0; i < s->n_src; i++)
+                        if (s->src[i].wd == wd)
+                                return true;
+        }
+        return false;
+}
+
+static void unwatch(struct api *a, struct api_log_stream *s) {
+        for (size_t i = 0; i < s->n_src; i++) {
+                int wd = s->src[i].wd;
+                if (wd < 0)
+                        continue;
+                s->src[i].wd = -1;
+                bool again = false;
+                for (size_t k = i + 1; k < s->n_src; k++)
+                        again = again || s->src[k].wd == wd;
+                if (!again && !wd_used_elsewhere(a, s, wd) && a->logs_inotify_fd >= 0)
+                        (void) inotify_rm_watch(a->logs_inotify_fd, wd);
+        }
+}
+
+void api_logs_done(struct api *a) {
+        a->logs_inotify_source = sd_event_source_disable_unref(a->logs_inotify_source);
+        a->logs_inotify_fd = safe_close(a->logs_inotify_fd);
 }
 
 /* ---- the request --------------------------------------------------------- */
@@ -394,6 +446,10 @@ enum MHD_Result api_logs_reply(struct api_request *req) {
                 n_idx = q.n_replicas;
         } else if (default_replicas(svc, svc_dir, &idx, &n_idx) < 0)
                 return api_reply_error(req, 500, "Internal", NULL, "out of memory");
+        if (n_idx > LOGS_REPLICAS_MAX)
+                return api_reply_error(req, 400, "BadRequest", NULL,
+                                       "service %s has %zu replicas, more than %u can be read at once: choose some with ?replica=",
+                                       svc->name, n_idx, LOGS_REPLICAS_MAX);
 
         struct api_log_stream *s = calloc(1, sizeof *s);
         if (!s)
@@ -402,16 +458,16 @@ enum MHD_Result api_logs_reply(struct api_request *req) {
         s->conn = req->conn;
         s->follow = q.follow;
         s->sticky = -1;
-        s->inotify_fd = -1;
         s->src = calloc(MAX(n_idx, (size_t) 1), sizeof *s->src);
         if (!s->src) {
                 free(s);
                 return api_reply_error(req, 500, "Internal", NULL, "out of memory");
         }
+        int ifd = -1;
         if (q.follow) {
-                s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-                if (s->inotify_fd < 0) {
-                        r = -errno;
+                ifd = inotify_get(a);
+                if (ifd < 0) {
+                        r = ifd;
                         goto fail;
                 }
         }
@@ -451,7 +507,7 @@ enum MHD_Result api_logs_reply(struct api_request *req) {
                         goto fail;
                 crilog_reader_set_bounds(rd, q.have_since ? q.since : 0, q.have_until ? q.until : UINT64_MAX);
                 if (q.follow) {
-                        src->wd = inotify_add_watch(s->inotify_fd, dir,
+                        src->wd = inotify_add_watch(ifd, dir,
                                                     IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR);
                         if (src->wd < 0) {
                                 r = -errno;
@@ -462,12 +518,6 @@ enum MHD_Result api_logs_reply(struct api_request *req) {
         if (q.follow && s->n_src == 0) {
                 /* nothing to follow: say so rather than wait forever */
                 s->follow = false;
-        }
-        if (s->follow) {
-                r = sd_event_add_io(a->event, &s->inotify_source, s->inotify_fd, EPOLLIN, on_inotify, s);
-                if (r < 0)
-                        goto fail;
-                (void) sd_event_source_set_description(s->inotify_source, "api-logs-inotify");
         }
 
         struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, LOGS_BLOCK, stream_read, s,

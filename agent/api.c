@@ -624,6 +624,7 @@ int api_new(struct manager *m, const char *socket_path, const char *socket_group
         if (!a)
                 return log_error_errno(ENOMEM, "Out of memory.");
         a->m = m;
+        a->logs_inotify_fd = -1;
         a->event = sd_event_ref(m->event);
         a->socket_path = strdup(socket_path);
         if (!a->socket_path) {
@@ -720,6 +721,7 @@ struct api *api_free(struct api *a) {
         sd_event_source_disable_unref(a->run_source);
         sd_event_source_disable_unref(a->heartbeat_source);
         sd_event_source_disable_unref(a->shutdown_source);
+        api_logs_done(a);
 
         if (a->bound && a->socket_path) {
                 /* only our own socket: a successor may have bound a new one already */

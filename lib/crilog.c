@@ -371,6 +371,7 @@ int crilog_list_runs(int dirfd, uint64_t **ret, size_t *ret_n) {
 
 struct cfile {
         int fd;
+        off_t limit; /* without follow: the size when opened (read no further); -1: none */
         uint64_t k; /* 0: RUN.log */
         dev_t dev;
         ino_t ino;
@@ -456,7 +457,10 @@ static int open_file(struct crilog_reader *r, uint64_t k, struct cfile *ret) {
                 safe_close(fd);
                 return e;
         }
-        *ret = (struct cfile) { .fd = fd, .k = k, .dev = st.st_dev, .ino = st.st_ino };
+        *ret = (struct cfile) {
+                .fd = fd, .k = k, .dev = st.st_dev, .ino = st.st_ino,
+                .limit = r->opts.follow ? -1 : st.st_size,
+        };
         return 0;
 }
 
@@ -530,7 +534,7 @@ int crilog_reader_open(const char *dir, const struct crilog_options *opts, struc
         r->until = UINT64_MAX;
         if (opts)
                 r->opts = *opts;
-        r->buf_cap = 2 * CRILOG_BLOCK;
+        r->buf_cap = CRILOG_BUF;
         r->buf = malloc(r->buf_cap);
         if (!r->buf) {
                 q = -ENOMEM;
@@ -710,6 +714,45 @@ static int bsearch_file(struct crilog_reader *r, int fd, off_t size, uint64_t si
         return 0;
 }
 
+/* Moves *off (a record start) back over the P records right before it, so
+ * that a long line which ends at *off or later is read whole. Reads
+ * backwards in blocks; gives up beyond CRILOG_LINE_MAX * 4. */
+static int back_over_partials(struct crilog_reader *r, int fd, off_t *off) {
+        _cleanup_free_ char *buf = malloc(CRILOG_BLOCK);
+        off_t end = *off, stop = *off > (off_t) CRILOG_LINE_MAX * 4 ? *off - (off_t) CRILOG_LINE_MAX * 4 : 0;
+
+        if (!buf)
+                return -ENOMEM;
+        while (end > stop) {
+                off_t start = MAX(stop, end > (off_t) CRILOG_BLOCK ? end - (off_t) CRILOG_BLOCK : 0);
+                ssize_t k = rd(r, fd, buf, (size_t) (end - start), start);
+                if (k <= 0)
+                        return k < 0 ? (int) k : 0;
+                /* buf[k - 1] is the '\n' before end; walk the lines backwards */
+                size_t e = (size_t) k;
+                if (buf[e - 1] != '\n')
+                        return 0;
+                for (;;) {
+                        size_t le = e - 1, ls = le;
+                        while (ls > 0 && buf[ls - 1] != '\n')
+                                ls--;
+                        if (ls == 0 && start > 0)
+                                break; /* the line starts in an earlier block */
+                        struct cri_record rec;
+                        if (cri_parse_record(buf + ls, le - ls, &rec) < 0 || !rec.partial)
+                                return 0;
+                        *off = start + (off_t) ls;
+                        if (ls == 0)
+                                return 0;
+                        e = ls;
+                }
+                if (e == (size_t) k)
+                        return 0; /* one line longer than a block: not a record */
+                end = start + (off_t) e;
+        }
+        return 0;
+}
+
 int crilog_reader_seek_since(struct crilog_reader *r, uint64_t since) {
         size_t idx = r->cur;
         off_t off = 0;
@@ -731,6 +774,9 @@ int crilog_reader_seek_since(struct crilog_reader *r, uint64_t since) {
                         continue;
                 }
                 q = bsearch_file(r, r->files[i].fd, size, since, &off);
+                if (q < 0)
+                        return q;
+                q = back_over_partials(r, r->files[i].fd, &off);
                 if (q < 0)
                         return q;
                 idx = i;
@@ -875,8 +921,10 @@ static int refill(struct crilog_reader *r) {
                         r->buf_len = 0;
                 }
                 struct cfile *f = &r->files[r->cur];
-                ssize_t k = rd(r, f->fd, r->buf + r->buf_len, MIN(r->buf_cap - r->buf_len, (size_t) CRILOG_BLOCK),
-                               r->off);
+                size_t want = r->buf_cap - r->buf_len;
+                if (f->limit >= 0)
+                        want = (size_t) MIN((off_t) want, MAX(f->limit - r->off, (off_t) 0));
+                ssize_t k = want > 0 ? rd(r, f->fd, r->buf + r->buf_len, want, r->off) : 0;
                 if (k < 0)
                         return (int) k;
                 if (k > 0) {

@@ -22,6 +22,9 @@
  *    was opened; a piece gone before it was opened (ENOENT) is skipped.
  *  - A torn last record (no newline yet) is not returned until it is whole.
  *  - Lines that are not CRI records are skipped (and counted), never fatal.
+ *  - Without follow the reader stops at the size the files had when it was
+ *    opened (a snapshot), so a writer faster than the reader cannot keep it
+ *    going forever.
  *  - Follow mode: at EOF the reader notices a rotation (RUN.log is another
  *    file now: the old one is read to its end, then the pieces made since,
  *    then the new RUN.log) and a new run (a higher RUN.log appeared: the old
@@ -40,8 +43,12 @@
 /* A joined line longer than this is handed out in pieces of this size with
  * partial set (the rest follows), so memory per reader stays bounded. */
 #define CRILOG_LINE_MAX (128u * 1024)
-/* Read size for sequential reads and backward scans. */
+/* Read size for backward scans and the binary search's last step. */
 #define CRILOG_BLOCK (64u * 1024)
+/* A reader's read buffer: a record (16 KiB of content at most, as the shim
+ * writes them) always fits; a longer "line" is not a record and is skipped.
+ * Small, because berthd holds one per replica of a request. */
+#define CRILOG_BUF (32u * 1024)
 
 enum cri_stream {
         CRI_STDOUT,
@@ -103,7 +110,8 @@ struct crilog_reader *crilog_reader_free(struct crilog_reader *r);
 
 /* Positioning, before the first crilog_reader_next(). Both only move
  * forward, so since and tail combine (the later start wins). */
-/* At the first record with time >= since. */
+/* At the first record with time >= since, or earlier at the P records
+ * just before it (a long line that ends at or after since is whole). */
 int crilog_reader_seek_since(struct crilog_reader *r, uint64_t since);
 /* At the first record of the last n lines of the run. */
 int crilog_reader_seek_tail(struct crilog_reader *r, uint64_t n);

@@ -413,6 +413,49 @@ static void test_crilog_until_since_small(void **state) {
         remove_dir();
 }
 
+static void test_crilog_since_long_line(void **state) {
+        make_dir();
+        int fd = open_log("00000001.log", 0);
+        rec(fd, T0 + 1 * SEC, "stdout", 'F', "before");
+        rec(fd, T0 + 2 * SEC, "stdout", 'P', "long ");
+        rec(fd, T0 + 3 * SEC, "stdout", 'P', "line ");
+        rec(fd, T0 + 4 * SEC, "stdout", 'F', "ends later");
+        rec(fd, T0 + 5 * SEC, "stdout", 'F', "after");
+        close(fd);
+        /* since in the middle of the long line: the line is whole */
+        struct crilog_reader *r = open_reader(false, false);
+        assert_int_equal(crilog_reader_seek_since(r, T0 + 3 * SEC), 0);
+        crilog_reader_set_bounds(r, T0 + 3 * SEC, UINT64_MAX);
+        char *out = drain(r);
+        assert_string_equal(out, "long line ends later\nafter\n");
+        free(out);
+        crilog_reader_free(r);
+        r = open_reader(false, false);
+        assert_int_equal(crilog_reader_seek_since(r, T0 + 5 * SEC), 0);
+        crilog_reader_set_bounds(r, T0 + 5 * SEC, UINT64_MAX);
+        out = drain(r);
+        assert_string_equal(out, "after\n");
+        free(out);
+        crilog_reader_free(r);
+        remove_dir();
+}
+
+static void test_crilog_snapshot(void **state) {
+        make_dir();
+        int fd = open_log("00000001.log", O_APPEND);
+        rec(fd, T0 + 1, "stdout", 'F', "one");
+        struct crilog_reader *r = open_reader(false, false);
+        /* written after the reader was opened: not part of its snapshot */
+        rec(fd, T0 + 2, "stdout", 'F', "two");
+        char *out = drain(r);
+        assert_string_equal(out, "one\n");
+        assert_true(crilog_reader_done(r));
+        free(out);
+        crilog_reader_free(r);
+        close(fd);
+        remove_dir();
+}
+
 /* ---------------------------------------------------------------- big file */
 
 static uint64_t n_reads;
@@ -584,6 +627,8 @@ int main(void) {
                 cmocka_unit_test(test_crilog_long_line),
                 cmocka_unit_test(test_crilog_follow),
                 cmocka_unit_test(test_crilog_until_since_small),
+                cmocka_unit_test(test_crilog_since_long_line),
+                cmocka_unit_test(test_crilog_snapshot),
                 cmocka_unit_test(test_crilog_big_since),
                 cmocka_unit_test(test_crilog_big_tail),
                 cmocka_unit_test(test_logwire_roundtrip),

@@ -83,14 +83,18 @@ ns = int(sys.argv[1]) * 10**9 + int(round(float(sys.argv[2]) * 10**9))
 print(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + ".%09dZ" % (ns % 10**9))' "$BASE" "$1"
 }
 
+# the berthctl processes this test started in the background
 stop_follow() {
-        if [ -n "$FOLLOW_PID" ]; then
-                kill "$FOLLOW_PID" 2>/dev/null
-                wait "$FOLLOW_PID" 2>/dev/null
-                FOLLOW_PID=
-        fi
+        for _sf in $FOLLOW_PID $OTHER_PIDS; do
+                kill -KILL "$_sf" 2>/dev/null
+                wait "$_sf" 2>/dev/null
+        done
+        FOLLOW_PID=
+        OTHER_PIDS=
 }
-trap 'stop_follow; cleanup' EXIT
+OTHER_PIDS=
+# keep fail()'s exit status through the cleanup
+trap '_logs_rc=$?; stop_follow; (exit $_logs_rc); cleanup' EXIT
 
 start_berthd
 wait_for test -S "$SOCK" --timeout 10 --what "the control socket"
@@ -358,11 +362,35 @@ else
         ok "--previous shows the crashed run's output"
 fi
 
+check "two followers of one directory; one leaves, the other still gets new lines"
+"$BERTHCTL" logs hand -f -r 1 --tail 0 >"$TEST_TMP/fa.out" 2>&1 &
+FA=$!
+OTHER_PIDS="$OTHER_PIDS $FA"
+"$BERTHCTL" logs hand -f -r 1 --tail 0 >"$TEST_TMP/fb.out" 2>&1 &
+FB=$!
+OTHER_PIDS="$OTHER_PIDS $FB"
+NOW_OFF=$(($(date +%s) - BASE))
+"$PY" -c 'import time; time.sleep(0.5)'
+echo "$NOW_OFF stdout F for both" | cri "$H1" 00000001.log
+wait_for grep -qx "for both" "$TEST_TMP/fa.out" --timeout 2 --what "the line in the first follower"
+wait_for grep -qx "for both" "$TEST_TMP/fb.out" --timeout 2 --what "the line in the second follower"
+kill -INT "$FA"
+wait "$FA" || fail "the first follower: exit status $? after SIGINT"
+"$PY" -c 'import time; time.sleep(0.3)'
+echo "$NOW_OFF stdout F for the second only" | cri "$H1" 00000001.log
+wait_for grep -qx "for the second only" "$TEST_TMP/fb.out" --timeout 2 --what "the line in the remaining follower"
+kill -INT "$FB"
+wait "$FB" || fail "the second follower: exit status $? after SIGINT"
+printf 'for both\nfor the second only\n' | cmp -s - "$TEST_TMP/fb.out" || { cat "$TEST_TMP/fb.out"; fail "the second follower's output"; }
+ok "both followers got the line; the one left still follows (one shared inotify watch)"
+
 step "berthd stops with follow streams open (one client gone)"
 "$BERTHCTL" logs hand -f >/dev/null 2>"$TEST_TMP/f2.err" &
 F2=$!
+OTHER_PIDS="$OTHER_PIDS $F2"
 "$BERTHCTL" logs hand -f -r 1 >"$TEST_TMP/f3.out" 2>&1 &
 F3=$!
+OTHER_PIDS="$OTHER_PIDS $F3"
 wait_for grep -q "h1 c" "$TEST_TMP/f3.out" --timeout 5 --what "the second follow stream"
 kill -KILL "$F3"
 wait "$F3" 2>/dev/null || true
