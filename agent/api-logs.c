@@ -11,8 +11,8 @@
  * keeps its replica until the line ends).
  *
  * Follow: with nothing to send the connection is suspended; an inotify
- * watch on each replica's directory (on the sd-event loop, no polling)
- * resumes it when a file is written, created or renamed there; the reader
+ * watch on each replica's directory (one inotify instance shared by all
+ * streams, on the sd-event loop, no polling) resumes it when a file is written, created or renamed there; the reader
  * then notices rotations and new runs itself (crilog.h). Lines that
  * arrive while following are sent as they come, merged among what is there
  * at that moment. Replicas whose directory does not exist when the request

@@ -613,11 +613,12 @@ static void move_to(struct crilog_reader *r, size_t idx, off_t off) {
         r->skipping = false;
 }
 
+/* What the reader may read of f: its size, or the snapshot's. */
 static int file_size(const struct cfile *f, off_t *ret) {
         struct stat st;
         if (fstat(f->fd, &st) < 0)
                 return -errno;
-        *ret = st.st_size;
+        *ret = f->limit >= 0 ? MIN(st.st_size, f->limit) : st.st_size;
         return 0;
 }
 

@@ -452,6 +452,21 @@ static void test_crilog_snapshot(void **state) {
         assert_true(crilog_reader_done(r));
         free(out);
         crilog_reader_free(r);
+        /* tail and since seek within the snapshot too */
+        r = open_reader(false, false);
+        rec(fd, T0 + 3, "stdout", 'F', "three");
+        assert_int_equal(crilog_reader_seek_tail(r, 1), 0);
+        out = drain(r);
+        assert_string_equal(out, "two\n");
+        free(out);
+        crilog_reader_free(r);
+        r = open_reader(false, false);
+        rec(fd, T0 + 4, "stdout", 'F', "four");
+        assert_int_equal(crilog_reader_seek_since(r, T0 + 3), 0);
+        out = drain(r);
+        assert_string_equal(out, "three\n");
+        free(out);
+        crilog_reader_free(r);
         close(fd);
         remove_dir();
 }
