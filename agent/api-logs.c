@@ -47,6 +47,7 @@ struct log_source {
         struct crilog_line line; /* the next line, when have */
         bool have;
         bool done;
+        bool idle; /* follow: had nothing in this call of stream_read(), do not ask again */
         int wd;
 };
 
@@ -75,11 +76,13 @@ static void unwatch(struct api *a, struct api_log_stream *s);
 static void peek_all(struct api_log_stream *s) {
         for (size_t i = 0; i < s->n_src; i++) {
                 struct log_source *src = &s->src[i];
-                if (src->have || src->done)
+                if (src->have || src->done || src->idle)
                         continue;
                 int q = crilog_reader_next(src->reader, &src->line);
                 if (q > 0)
                         src->have = true;
+                else if (q == 0 && s->follow && !crilog_reader_done(src->reader))
+                        src->idle = true; /* at its end for now: one look per call is enough */
                 else if (q < 0) {
                         log_debug_errno(q, "Control API: reading the logs of replica %u failed: %m; ending its part.",
                                         src->replica);
@@ -112,6 +115,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
 
         if (s->closing || max == 0)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
+        for (size_t i = 0; i < s->n_src; i++)
+                s->src[i].idle = false;
 
         if (s->pending_off < s->pending_len) {
                 size_t k = MIN(max, s->pending_len - s->pending_off);
