@@ -399,7 +399,8 @@ struct crilog_reader {
 
         struct part part[_CRI_STREAM_MAX];
         int reset_part; /* the join buffer handed out last: empty it at the next call */
-        bool flush_run_end;
+        size_t new_run_at; /* index of the first file of a new run (SIZE_MAX: none) */
+        bool flush_run_end; /* reached it: hand out lines the old run never ended */
 
         uint64_t since, until;
         bool started, done;
@@ -531,6 +532,7 @@ int crilog_reader_open(const char *dir, const struct crilog_options *opts, struc
                 return -ENOMEM;
         r->dirfd = -1;
         r->reset_part = -1;
+        r->new_run_at = SIZE_MAX;
         r->until = UINT64_MAX;
         if (opts)
                 r->opts = *opts;
@@ -889,10 +891,14 @@ static int check_switch(struct crilog_reader *r) {
         }
         r->run = next;
         r->max_k = 0;
-        r->flush_run_end = true;
         q = load_run_files(r);
         if (q < 0)
                 return q;
+        /* the old run's last file is read to its end first */
+        if (r->cur >= before)
+                r->flush_run_end = true;
+        else
+                r->new_run_at = before;
         return 1;
 }
 
@@ -943,6 +949,10 @@ static int refill(struct crilog_reader *r) {
                         f->fd = safe_close(f->fd);
                         r->cur++;
                         r->off = 0;
+                        if (r->cur == r->new_run_at) {
+                                r->new_run_at = SIZE_MAX;
+                                r->flush_run_end = true;
+                        }
                         continue;
                 }
                 if (!r->opts.follow) {

@@ -350,6 +350,42 @@ static void test_crilog_follow(void **state) {
         remove_dir();
 }
 
+/* The writer acts between the reader's EOF read and its look at the
+ * directory: the end of a long line goes to the old run's file and the
+ * next run starts. The old file must be read to its end first. */
+static int race_fd = -1;
+static ssize_t racing_pread(int fd, void *buf, size_t n, off_t off) {
+        ssize_t k = pread(fd, buf, n, off);
+        if (k == 0 && race_fd >= 0) {
+                rec(race_fd, T0 + 11, "stdout", 'F', "whole");
+                int fd4 = open_log("00000002.log", O_APPEND);
+                rec(fd4, T0 + 12, "stdout", 'F', "next run");
+                close(fd4);
+                race_fd = -1;
+        }
+        return k;
+}
+
+static void test_crilog_follow_race(void **state) {
+        make_dir();
+        int fd = open_log("00000001.log", O_APPEND);
+        rec(fd, T0 + 10, "stdout", 'P', "half ");
+        struct crilog_options o = { .follow = true, .pread = racing_pread };
+        struct crilog_reader *r = NULL;
+        assert_int_equal(crilog_reader_open(dir, &o, &r), 0);
+        char *out = drain(r);
+        assert_string_equal(out, "");
+        free(out);
+        race_fd = fd;
+        out = drain(r);
+        assert_string_equal(out, "half whole\nnext run\n");
+        free(out);
+        assert_true(crilog_reader_run(r) == 2);
+        close(fd);
+        crilog_reader_free(r);
+        remove_dir();
+}
+
 static void test_crilog_until_since_small(void **state) {
         make_dir();
         int fd = open_log("00000001.log.1", 0);
@@ -641,6 +677,7 @@ int main(void) {
                 cmocka_unit_test(test_crilog_join_and_garbage),
                 cmocka_unit_test(test_crilog_long_line),
                 cmocka_unit_test(test_crilog_follow),
+                cmocka_unit_test(test_crilog_follow_race),
                 cmocka_unit_test(test_crilog_until_since_small),
                 cmocka_unit_test(test_crilog_since_long_line),
                 cmocka_unit_test(test_crilog_snapshot),
