@@ -354,16 +354,30 @@ static void test_crilog_follow(void **state) {
  * directory: the end of a long line goes to the old run's file and the
  * next run starts. The old file must be read to its end first. */
 static int race_fd = -1;
+static void (*race_action)(void);
 static ssize_t racing_pread(int fd, void *buf, size_t n, off_t off) {
         ssize_t k = pread(fd, buf, n, off);
         if (k == 0 && race_fd >= 0) {
-                rec(race_fd, T0 + 11, "stdout", 'F', "whole");
-                int fd4 = open_log("00000002.log", O_APPEND);
-                rec(fd4, T0 + 12, "stdout", 'F', "next run");
-                close(fd4);
+                race_action();
                 race_fd = -1;
         }
         return k;
+}
+
+static void race_new_run(void) {
+        rec(race_fd, T0 + 11, "stdout", 'F', "whole");
+        int fd4 = open_log("00000002.log", O_APPEND);
+        rec(fd4, T0 + 12, "stdout", 'F', "next run");
+        close(fd4);
+}
+
+static void race_rotation(void) {
+        /* last write, rename, new active file: all before the reader looks */
+        rec(race_fd, T0 + 11, "stdout", 'F', "last before rotation");
+        do_rename("00000001.log", "00000001.log.1");
+        int fd4 = open_log("00000001.log", O_APPEND);
+        rec(fd4, T0 + 12, "stdout", 'F', "first after rotation");
+        close(fd4);
 }
 
 static void test_crilog_follow_race(void **state) {
@@ -377,10 +391,27 @@ static void test_crilog_follow_race(void **state) {
         assert_string_equal(out, "");
         free(out);
         race_fd = fd;
+        race_action = race_new_run;
         out = drain(r);
         assert_string_equal(out, "half whole\nnext run\n");
         free(out);
         assert_true(crilog_reader_run(r) == 2);
+        close(fd);
+        crilog_reader_free(r);
+        remove_dir();
+
+        make_dir();
+        fd = open_log("00000001.log", O_APPEND);
+        rec(fd, T0 + 10, "stdout", 'F', "before");
+        assert_int_equal(crilog_reader_open(dir, &o, &r), 0);
+        out = drain(r);
+        assert_string_equal(out, "before\n");
+        free(out);
+        race_fd = fd;
+        race_action = race_rotation;
+        out = drain(r);
+        assert_string_equal(out, "last before rotation\nfirst after rotation\n");
+        free(out);
         close(fd);
         crilog_reader_free(r);
         remove_dir();
