@@ -341,7 +341,11 @@ if [ "$layout" = old ]; then
         note "SKIPPED part B: the shim on this branch writes the old single file logs/printer/printer-0.log;"
         note "part B runs once the shim's CRI writer (logs/SVC/SVC-IDX/RUN.log) is merged"
 else
-        wait_for grep -q "err line" "$STATE/logs/printer/printer-1/"*.log --timeout 10 --what "printer-1's output"
+        # the glob is expanded at each try: printer-1's directory may not exist yet
+        for i in 0 1; do
+                wait_for sh -c "cat '$STATE/logs/printer/printer-$i/'[0-9]*.log 2>/dev/null | grep -q 'err line'" \
+                        --timeout 10 --what "printer-$i's output"
+        done
         ctl logs printer
         expect_rc 0 "logs printer"
         for l in "printer-0 | out line of printer-0" "printer-1 | out line of printer-1" "printer-0 | err line" \
@@ -360,6 +364,38 @@ else
         expect_rc 0 "logs printer -r 0 -p"
         grep -qxF "out line of printer-0" "$OUT" || { cat "$OUT"; fail "--previous does not show the crashed run's output"; }
         ok "--previous shows the crashed run's output"
+
+        check "-f on a real replica whose log rotates (maxSize 256Ki, maxFiles 10)"
+        write_manifest counter <<'EOF'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: counter}
+spec:
+  command: ["/bin/sh", "-c", "sleep 1; seq -f 'count %06g' 1 30000; exec sleep 1000"]
+  terminationGracePeriod: 1s
+  logging: {maxSize: 256Ki, maxFiles: 10}
+EOF
+        wait_for test -d "$STATE/logs/counter/counter-0" --timeout 10 --what "counter-0's log directory"
+        "$BERTHCTL" logs counter -f >"$FOUT" 2>"$TEST_TMP/follow.err" &
+        FOLLOW_PID=$!
+        wait_for grep -q "count 030000" "$FOUT" --timeout 30 --what "the last of 30000 lines in logs -f"
+        kill -INT "$FOLLOW_PID"
+        rc=0
+        wait "$FOLLOW_PID" || rc=$?
+        FOLLOW_PID=
+        [ "$rc" = 0 ] || fail "logs -f after SIGINT: exit status $rc"
+        pieces=$(ls "$STATE/logs/counter/counter-0/" | grep -Ec '^[0-9]{8,}\.log\.[0-9]+$' || true)
+        [ "$pieces" -ge 2 ] || fail "the writer made $pieces rotated pieces, expected several (maxSize 256Ki)"
+        "$BERTHCTL" logs counter >"$OUT" 2>"$ERR" || fail "logs counter: $(cat "$ERR")"
+        for f in "$FOUT" "$OUT"; do
+                seq -f 'count %06g' 1 30000 >"$TEST_TMP/want"
+                if ! cmp -s "$TEST_TMP/want" "$f"; then
+                        say "    $(wc -l <"$f") lines; first differences:"
+                        diff "$TEST_TMP/want" "$f" | head -n 10
+                        fail "$f: not exactly count 1..30000 in order"
+                fi
+        done
+        ok "30000 lines (1.6 MB, all kept by maxFiles 10) once and in order through $pieces rotations, with -f and without"
 fi
 
 check "two followers of one directory; one leaves, the other still gets new lines"
