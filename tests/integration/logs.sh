@@ -421,9 +421,10 @@ printf 'for both\nfor the second only\n' | cmp -s - "$TEST_TMP/fb.out" || { cat 
 ok "both followers got the line; the one left still follows (one shared inotify watch)"
 
 step "berthd stops with follow streams open (one client gone)"
-"$BERTHCTL" logs hand -f >/dev/null 2>"$TEST_TMP/f2.err" &
+"$BERTHCTL" logs hand -f >"$TEST_TMP/f2.out" 2>"$TEST_TMP/f2.err" &
 F2=$!
 OTHER_PIDS="$OTHER_PIDS $F2"
+wait_for grep -q "hand-1 | h1 c" "$TEST_TMP/f2.out" --timeout 5 --what "the first follow stream"
 "$BERTHCTL" logs hand -f -r 1 >"$TEST_TMP/f3.out" 2>&1 &
 F3=$!
 OTHER_PIDS="$OTHER_PIDS $F3"
