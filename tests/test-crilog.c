@@ -538,6 +538,67 @@ static void test_crilog_snapshot(void **state) {
         remove_dir();
 }
 
+/* Random mixtures of records, pieces of records, random bytes and long
+ * lines: every seek and read must terminate without a crash (ASan) and
+ * hand out only lines that came from records. */
+static void test_crilog_garbage(void **state) {
+        unsigned seed = 12345;
+        for (int round = 0; round < 30; round++) {
+                make_dir();
+                int fd = open_log("00000001.log", 0);
+                size_t cap = 256 * 1024, len = 0;
+                char *buf = malloc(cap + 64 * 1024);
+                char ts[CRI_TIME_LEN + 1];
+                uint64_t t = T0;
+                while (len < cap) {
+                        int kind = rand_r(&seed) % 8;
+                        t += (uint64_t) (rand_r(&seed) % 1000);
+                        if (kind <= 3)
+                                len += (size_t) sprintf(buf + len, "%s %s %c rec%d\n", cri_format_time(t, ts),
+                                                        kind & 1 ? "stderr" : "stdout", kind == 2 ? 'P' : 'F', kind);
+                        else if (kind == 4) {
+                                /* a record cut anywhere */
+                                int n = sprintf(buf + len, "%s stdout F cut\n", cri_format_time(t, ts));
+                                len += (size_t) (rand_r(&seed) % n);
+                        } else if (kind == 5) {
+                                size_t n = (size_t) (rand_r(&seed) % 200);
+                                for (size_t i = 0; i < n; i++)
+                                        buf[len++] = (char) (rand_r(&seed) % 256);
+                        } else if (kind == 6) {
+                                size_t n = (size_t) (rand_r(&seed) % (48 * 1024));
+                                memset(buf + len, 'g', n);
+                                len += n;
+                                buf[len++] = '\n';
+                        } else
+                                buf[len++] = '\n';
+                }
+                assert_int_equal(write(fd, buf, len), (ssize_t) len);
+                free(buf);
+                close(fd);
+
+                for (int q = 0; q < 4; q++) {
+                        struct crilog_reader *r = open_reader(false, false);
+                        if (q == 1)
+                                assert_int_equal(crilog_reader_seek_tail(r, (uint64_t) (rand_r(&seed) % 50)), 0);
+                        if (q == 2) {
+                                uint64_t since = T0 + (uint64_t) (rand_r(&seed) % (int) (t - T0 + 1));
+                                assert_int_equal(crilog_reader_seek_since(r, since), 0);
+                                crilog_reader_set_bounds(r, since, UINT64_MAX);
+                        }
+                        if (q == 3)
+                                crilog_reader_set_bounds(r, 0, T0 + (t - T0) / 2);
+                        struct crilog_line l;
+                        int k;
+                        while ((k = crilog_reader_next(r, &l)) > 0)
+                                assert_true(l.len <= CRILOG_LINE_MAX);
+                        assert_int_equal(k, 0);
+                        assert_true(crilog_reader_done(r));
+                        crilog_reader_free(r);
+                }
+                remove_dir();
+        }
+}
+
 /* ---------------------------------------------------------------- big file */
 
 static uint64_t n_reads;
@@ -697,6 +758,31 @@ static void test_logwire_roundtrip(void **state) {
                         fail_msg("accepted: %s", bad[i]);
                 free(s);
         }
+
+        /* every truncation of a valid message is refused; random bytes never crash */
+        struct crilog_line ok = { .time = T0, .data = "a \"quoted\" \\ \xc3\xa9 line", .len = 21 };
+        char full[LOGWIRE_MAX(21)];
+        size_t fn = logwire_encode(full, 5, &ok) - 1;
+        for (size_t cut = 0; cut < fn; cut++) {
+                char *s = malloc(cut + 1);
+                memcpy(s, full, cut);
+                if (logwire_decode(s, cut, &m) == 0)
+                        fail_msg("accepted a truncation at %zu: %.*s", cut, (int) cut, full);
+                free(s);
+        }
+        unsigned seed = 7;
+        for (int i = 0; i < 20000; i++) {
+                char s[64];
+                size_t rn = (size_t) (rand_r(&seed) % sizeof s);
+                memcpy(s, full, MIN(rn, fn));
+                for (size_t k = 0; k < rn; k++)
+                        if (rand_r(&seed) % 8 == 0)
+                                s[k] = (char) (rand_r(&seed) % 256);
+                char *copy = malloc(rn + 1);
+                memcpy(copy, s, rn);
+                (void) logwire_decode(copy, rn, &m);
+                free(copy);
+        }
 }
 
 int main(void) {
@@ -712,6 +798,7 @@ int main(void) {
                 cmocka_unit_test(test_crilog_until_since_small),
                 cmocka_unit_test(test_crilog_since_long_line),
                 cmocka_unit_test(test_crilog_snapshot),
+                cmocka_unit_test(test_crilog_garbage),
                 cmocka_unit_test(test_crilog_big_since),
                 cmocka_unit_test(test_crilog_big_tail),
                 cmocka_unit_test(test_logwire_roundtrip),
