@@ -7,7 +7,8 @@
 # CRI layout the shim writes (lib/crilog.h): merge of 2 replicas in time
 # order with prefixes, --replica, --tail, --since/--until (RFC 3339 and
 # durations), --timestamps, --previous, a long line joined from P records,
-# API errors (404, 400), and -f: a new line shows within 2 s, the stream
+# a 200 KiB line sent in 128 KiB pieces and printed whole, API errors (404,
+# 400), the wire format, and -f: a new line shows within 2 s, the stream
 # continues across a rotation (active file renamed to a piece, a new one
 # created, as the writer does) and across a restart (a new run file),
 # without gaps or duplicates, and Ctrl-C exits 0; a simulated fast writer
@@ -19,7 +20,9 @@
 # the real shim. It needs the shim's CRI writer (issue 6, capture half):
 # when the shim still writes the old single file (logs/SVC/SVC-IDX.log) the
 # part says so and is skipped; when the new layout (logs/SVC/SVC-IDX/RUN.log)
-# is there every check runs; when neither appears the test fails.
+# is there every check runs (both replicas' stdout and stderr, --previous
+# after a SIGKILL, -f through the writer's real rotations: 30,000 lines once
+# and in order); when neither layout appears the test fails.
 # Root only (exit 77 otherwise). Run by hand:
 #   top_builddir=/path/to/build sh tests/integration/logs.sh
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
@@ -219,6 +222,30 @@ m = json.loads(open(sys.argv[1]).read())
 assert m == {"replica": 1, "time": sys.argv[2], "stream": "stdout", "line": "h1 c"}, m' "$OUT" "$(ts 60)" ||
         fail "the wire format is not as documented: $(cat "$OUT")"
 ok "wire format: $(cat "$OUT")"
+
+check "a 200 KiB line: sent in pieces of 128 KiB, printed as one line"
+H3=$STATE/logs/hand/hand-3
+"$PY" - "$H3" "$BASE" <<'EOF'
+import os, sys, time
+d, base = sys.argv[1], int(sys.argv[2])
+os.makedirs(d, exist_ok=True)
+t = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(base + 70)) + ".000000000Z"
+line = "".join("%07d " % i for i in range(25600))  # 204800 bytes
+with open(os.path.join(d, "00000001.log"), "w") as f:
+    for off in range(0, len(line), 16384):
+        piece = line[off:off + 16384]
+        f.write("%s stdout %s %s\n" % (t, "P" if off + 16384 < len(line) else "F", piece))
+    f.write("%s stderr F after the long line\n" % t)
+with open(os.path.join(d, "want"), "w") as f:
+    f.write("hand-3 | %s %s\nhand-3 | %s after the long line\n" % (t, line, t))
+EOF
+ctl logs hand -r 3 --prefix -t
+expect_rc 0 "logs -r 3"
+cmp -s "$H3/want" "$OUT" || { head -c 300 "$OUT"; fail "the 200 KiB line did not come out whole (prefix and time once)"; }
+n=$(curl -s --unix-socket "$SOCK" "http://localhost/v1/services/hand/logs?replica=3" | grep -c '"partial":true')
+[ "$n" -ge 1 ] || fail "berthd sent the 200 KiB line without a partial piece"
+ok "one line of 200 KiB, sent in $((n + 1)) messages, printed whole with prefix and time once"
+rm "$H3/want"
 
 check "-f: new lines, a rotation, a restart"
 NOW_OFF=$(($(date +%s) - BASE))
