@@ -15,8 +15,9 @@
  * streams, on the sd-event loop, no polling) resumes it when a file is written, created or renamed there; the reader
  * then notices rotations and new runs itself (crilog.h). Lines that
  * arrive while following are sent as they come, merged among what is there
- * at that moment. Replicas whose directory does not exist when the request
- * starts (a later scale-up) are not picked up: run the command again. */
+ * at that moment. A selected replica without a run file yet (just
+ * deployed) is retried whenever its service's or its own directory changes;
+ * replicas added after the request (a scale-up) are not picked up. */
 #include "config.h"
 
 #include <dirent.h>
@@ -43,12 +44,14 @@
 
 struct log_source {
         unsigned replica;
-        struct crilog_reader *reader;
+        struct crilog_reader *reader; /* NULL: follow, waiting for the replica's first run file */
+        char *dir;                    /* while waiting */
         struct crilog_line line; /* the next line, when have */
         bool have;
         bool done;
         bool idle; /* follow: had nothing in this call of stream_read(), do not ask again */
-        int wd;
+        int wd;    /* the replica's directory */
+        int pwd;   /* while waiting: the service's directory (the replica's may not exist yet) */
 };
 
 struct api_log_stream {
@@ -64,6 +67,9 @@ struct api_log_stream {
         bool closing;
         bool gone;   /* every followed directory was removed: end */
         int sticky;  /* the source whose long line is half sent, or -1 */
+        /* for readers opened later (follow) */
+        bool have_tail, have_since;
+        uint64_t tail, since, until;
         char *pending; /* an encoded message that did not fit */
         size_t pending_len, pending_off, pending_cap;
 };
@@ -72,12 +78,38 @@ struct api_log_stream {
 
 static void unwatch(struct api *a, struct api_log_stream *s);
 
+static int source_start(struct api_log_stream *s, struct log_source *src, struct crilog_reader *rd);
+
+/* A replica followed before it wrote anything: is its first run there now? */
+static void source_retry(struct api_log_stream *s, struct log_source *src) {
+        struct crilog_options o = { .follow = true };
+        struct crilog_reader *rd = NULL;
+        int q = crilog_reader_open(src->dir, &o, &rd);
+        if (q == -ENOENT)
+                return; /* not yet */
+        if (q >= 0)
+                q = source_start(s, src, rd);
+        if (q < 0) {
+                log_debug_errno(q, "Control API: cannot follow the logs in %s: %m; ending that part.", src->dir);
+                src->done = true;
+        }
+        free(src->dir);
+        src->dir = NULL;
+}
+
 /* The next line of every source that has none; sources that fail end. */
 static void peek_all(struct api_log_stream *s) {
         for (size_t i = 0; i < s->n_src; i++) {
                 struct log_source *src = &s->src[i];
                 if (src->have || src->done || src->idle)
                         continue;
+                if (!src->reader) {
+                        source_retry(s, src);
+                        if (!src->reader) {
+                                src->idle = true;
+                                continue;
+                        }
+                }
                 int q = crilog_reader_next(src->reader, &src->line);
                 if (q > 0)
                         src->have = true;
@@ -186,8 +218,10 @@ static void stream_free(void *cls) {
                 api_heartbeat_update(a);
         }
         unwatch(a, s);
-        for (size_t i = 0; i < s->n_src; i++)
+        for (size_t i = 0; i < s->n_src; i++) {
                 crilog_reader_free(s->src[i].reader);
+                free(s->src[i].dir);
+        }
         free(s->src);
         free(s->pending);
         free(s);
@@ -196,8 +230,10 @@ static void stream_free(void *cls) {
 /* Before the stream was handed to libmicrohttpd (not linked yet). */
 static void stream_discard(struct api_log_stream *s) {
         unwatch(s->api, s);
-        for (size_t i = 0; i < s->n_src; i++)
+        for (size_t i = 0; i < s->n_src; i++) {
                 crilog_reader_free(s->src[i].reader);
+                free(s->src[i].dir);
+        }
         free(s->src);
         free(s);
 }
@@ -227,12 +263,18 @@ static int on_inotify(sd_event_source *es, int fd, uint32_t revents, void *userd
                         for (struct api_log_stream *s = a->log_streams; s; s = s->next) {
                                 bool mine = false, any = false;
                                 for (size_t i = 0; i < s->n_src; i++) {
-                                        if (s->src[i].wd >= 0 && (s->src[i].wd == ev->wd || (ev->mask & IN_Q_OVERFLOW))) {
+                                        struct log_source *src = &s->src[i];
+                                        if (src->wd >= 0 && (src->wd == ev->wd || (ev->mask & IN_Q_OVERFLOW))) {
                                                 mine = true;
                                                 if (ev->mask & IN_IGNORED)
-                                                        s->src[i].wd = -1; /* the directory is gone */
+                                                        src->wd = -1; /* the directory is gone */
                                         }
-                                        any = any || s->src[i].wd >= 0;
+                                        if (src->pwd >= 0 && (src->pwd == ev->wd || (ev->mask & IN_Q_OVERFLOW))) {
+                                                mine = true;
+                                                if (ev->mask & IN_IGNORED)
+                                                        src->pwd = -1;
+                                        }
+                                        any = any || src->wd >= 0 || src->pwd >= 0;
                                 }
                                 if (!mine)
                                         continue;
@@ -266,23 +308,32 @@ static bool wd_used_elsewhere(struct api *a, const struct api_log_stream *self, 
                 if (s == self)
                         continue;
                 for (size_t i = 0; i < s->n_src; i++)
-                        if (s->src[i].wd == wd)
+                        if (s->src[i].wd == wd || s->src[i].pwd == wd)
                                 return true;
         }
         return false;
 }
 
+static bool wd_used(const struct api_log_stream *s, int wd, size_t from) {
+        for (size_t i = from; i < s->n_src; i++)
+                if (s->src[i].wd == wd || s->src[i].pwd == wd)
+                        return true;
+        return false;
+}
+
+static void unwatch_one(struct api *a, struct api_log_stream *s, int *wdp, size_t i) {
+        int wd = *wdp;
+        if (wd < 0)
+                return;
+        *wdp = -1;
+        if (!wd_used(s, wd, i) && !wd_used_elsewhere(a, s, wd) && a->logs_inotify_fd >= 0)
+                (void) inotify_rm_watch(a->logs_inotify_fd, wd);
+}
+
 static void unwatch(struct api *a, struct api_log_stream *s) {
         for (size_t i = 0; i < s->n_src; i++) {
-                int wd = s->src[i].wd;
-                if (wd < 0)
-                        continue;
-                s->src[i].wd = -1;
-                bool again = false;
-                for (size_t k = i + 1; k < s->n_src; k++)
-                        again = again || s->src[k].wd == wd;
-                if (!again && !wd_used_elsewhere(a, s, wd) && a->logs_inotify_fd >= 0)
-                        (void) inotify_rm_watch(a->logs_inotify_fd, wd);
+                unwatch_one(a, s, &s->src[i].wd, i);
+                unwatch_one(a, s, &s->src[i].pwd, i);
         }
 }
 
@@ -292,6 +343,39 @@ void api_logs_done(struct api *a) {
 }
 
 /* ---- the request --------------------------------------------------------- */
+
+#define WATCH_MASK (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)
+
+static int add_watch(struct api *a, const char *dir, int *ret_wd) {
+        int fd = inotify_get(a);
+        if (fd < 0)
+                return fd;
+        int wd = inotify_add_watch(fd, dir, WATCH_MASK);
+        if (wd < 0)
+                return -errno;
+        *ret_wd = wd;
+        return 0;
+}
+
+/* Positions a new reader of src as the request asked, and watches its
+ * directory when following. */
+static int source_start(struct api_log_stream *s, struct log_source *src, struct crilog_reader *rd) {
+        int q;
+        src->reader = rd;
+        if (s->have_tail && (q = crilog_reader_seek_tail(rd, s->tail)) < 0)
+                return q;
+        if (s->have_since && (q = crilog_reader_seek_since(rd, s->since)) < 0)
+                return q;
+        crilog_reader_set_bounds(rd, s->have_since ? s->since : 0, s->until);
+        if (s->follow && src->wd < 0) {
+                if (!src->dir)
+                        return 0; /* the caller watches it */
+                q = add_watch(s->api, src->dir, &src->wd);
+                if (q < 0)
+                        return q;
+        }
+        return 0;
+}
 
 struct logs_query {
         unsigned replicas[64];
@@ -366,6 +450,13 @@ static enum MHD_Result query_one(void *cls, enum MHD_ValueKind kind, const char 
                         q->have_until = true;
         }
         return q->bad[0] ? MHD_NO : MHD_YES;
+}
+
+static bool is_current(const struct service_state *svc, unsigned idx) {
+        for (size_t i = 0; i < svc->n_replicas; i++)
+                if (replica_index(svc->replicas[i]) == idx)
+                        return true;
+        return false;
 }
 
 static int cmp_unsigned(const void *a, const void *b) {
@@ -468,14 +559,11 @@ enum MHD_Result api_logs_reply(struct api_request *req) {
                 free(s);
                 return api_reply_error(req, 500, "Internal", NULL, "out of memory");
         }
-        int ifd = -1;
-        if (q.follow) {
-                ifd = inotify_get(a);
-                if (ifd < 0) {
-                        r = ifd;
-                        goto fail;
-                }
-        }
+        s->have_tail = q.have_tail;
+        s->tail = q.tail;
+        s->have_since = q.have_since;
+        s->since = q.since;
+        s->until = q.have_until ? q.until : UINT64_MAX;
 
         for (size_t i = 0; i < n_idx; i++) {
                 _cleanup_free_ char *dir = NULL;
@@ -486,12 +574,25 @@ enum MHD_Result api_logs_reply(struct api_request *req) {
                         goto fail;
                 }
                 r = crilog_reader_open(dir, &o, &rd);
+                struct stat st;
+                bool have_dir = r != -ENOENT || stat(dir, &st) == 0;
+                if (r == -ENOENT && q.follow && (is_current(svc, idx[i]) || have_dir)) {
+                        /* a replica that has written nothing yet: wait for its first run */
+                        struct log_source *src = &s->src[s->n_src++];
+                        src->replica = idx[i];
+                        src->wd = src->pwd = -1;
+                        src->dir = TAKE_PTR(dir);
+                        (void) mkdir_p(svc_dir, 0750); /* as replica.c makes it: so it can be watched */
+                        if ((r = add_watch(a, svc_dir, &src->pwd)) < 0)
+                                goto fail;
+                        if (have_dir && (r = add_watch(a, src->dir, &src->wd)) < 0)
+                                goto fail;
+                        continue;
+                }
                 if (r == -ENOENT) {
                         /* no logs (yet), or no previous run */
                         if (q.n_replicas == 0)
                                 continue;
-                        struct stat st;
-                        bool have_dir = stat(dir, &st) == 0;
                         stream_discard(s);
                         if (q.previous && have_dir)
                                 return api_reply_error(req, 404, "NotFound", NULL,
@@ -504,21 +605,11 @@ enum MHD_Result api_logs_reply(struct api_request *req) {
                         goto fail;
                 struct log_source *src = &s->src[s->n_src++];
                 src->replica = idx[i];
-                src->reader = rd;
-                src->wd = -1;
-                if (q.have_tail && (r = crilog_reader_seek_tail(rd, q.tail)) < 0)
+                src->wd = src->pwd = -1;
+                if ((r = source_start(s, src, rd)) < 0)
                         goto fail;
-                if (q.have_since && (r = crilog_reader_seek_since(rd, q.since)) < 0)
+                if (q.follow && (r = add_watch(a, dir, &src->wd)) < 0)
                         goto fail;
-                crilog_reader_set_bounds(rd, q.have_since ? q.since : 0, q.have_until ? q.until : UINT64_MAX);
-                if (q.follow) {
-                        src->wd = inotify_add_watch(ifd, dir,
-                                                    IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR);
-                        if (src->wd < 0) {
-                                r = -errno;
-                                goto fail;
-                        }
-                }
         }
         if (q.follow && s->n_src == 0) {
                 /* nothing to follow: say so rather than wait forever */

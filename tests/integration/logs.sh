@@ -423,7 +423,40 @@ EOF
                 fi
         done
         ok "30000 lines (1.6 MB, all kept by maxFiles 10) once and in order through $pieces rotations, with -f and without"
+
+        check "-f right after a deploy: picks up a replica whose log does not exist yet"
+        write_manifest late <<'EOF'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: late}
+spec:
+  command: ["/bin/sh", "-c", "sleep 1; echo late line; exec sleep 1000"]
+  terminationGracePeriod: 1s
+EOF
+        wait_for "$BERTHCTL" inspect late --timeout 10 --what "service late"
+        "$BERTHCTL" logs late -f >"$FOUT" 2>"$TEST_TMP/follow.err" &
+        FOLLOW_PID=$!
+        wait_for grep -qx "late line" "$FOUT" --timeout 10 --what "late's first line in logs -f started right after the deploy"
+        kill -INT "$FOLLOW_PID"
+        rc=0
+        wait "$FOLLOW_PID" || rc=$?
+        FOLLOW_PID=
+        [ "$rc" = 0 ] || fail "logs -f after SIGINT: exit status $rc"
+        ok "logs -f started right after the deploy showed the replica's first line"
 fi
+
+check "-f on a replica that has not written anything yet waits for its first run"
+mkdir -p "$STATE/logs/hand/hand-4"
+"$BERTHCTL" logs hand -f -r 4 >"$TEST_TMP/f4.out" 2>&1 &
+F4=$!
+OTHER_PIDS="$OTHER_PIDS $F4"
+"$PY" -c 'import time; time.sleep(0.5)'
+alive "$F4" || fail "logs -f -r 4 ended before replica 4 wrote anything: $(cat "$TEST_TMP/f4.out")"
+echo "$(($(date +%s) - BASE)) stdout F first words of replica 4" | cri "$STATE/logs/hand/hand-4" 00000001.log
+wait_for grep -qx "first words of replica 4" "$TEST_TMP/f4.out" --timeout 2 --what "replica 4's first line"
+kill -INT "$F4"
+wait "$F4" || fail "logs -f -r 4: exit status $? after SIGINT"
+ok "the follower waited, then showed the first run's first line"
 
 check "two followers of one directory; one leaves, the other still gets new lines"
 "$BERTHCTL" logs hand -f -r 1 --tail 0 >"$TEST_TMP/fa.out" 2>&1 &
