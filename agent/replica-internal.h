@@ -31,6 +31,9 @@ struct replica {
         uint64_t run;       /* the shim's run number of the current run */
         uint64_t oom_base;  /* the cgroup's oom_kill count when the run started */
         uint64_t spawned_at; /* realtime µs of the last SPAWN: start latency = service exec - this */
+        uint64_t order_run;  /* the run our standing order (ARM) is for; 0 = none given */
+        uint64_t next_run;   /* EXITED said NEXT_STARTED: the run the shim started on its own */
+        pid_t next_pid;      /* ... in this mini-init */
 
         sd_event_source *timer;
         sd_event_source *empty_watch; /* removal: waiting for the cgroup to empty */
@@ -55,6 +58,9 @@ void replica_save(struct replica *r);
 void replica_watch_oom(struct replica *r);
 /* Executes SPAWN: a new shim, or START in the current one; feeds STARTED or START_FAILED. */
 void replica_spawn(struct replica *r);
+/* Gives the shim the supervisor's standing order for the current run (or
+ * none): a restart at once happens in the shim, recorded after the fact. */
+void replica_send_order(struct replica *r);
 /* QUIT the shim, wait for the cgroup to empty, remove it and the state: frees r (maybe later). */
 void replica_remove(struct replica *r);
 struct sup_time sup_now(void);

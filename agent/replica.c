@@ -258,6 +258,9 @@ int replica_connect(struct replica *r) {
         return 0;
 }
 
+/* Kills everything in the replica's cgroup. Not while the shim reports an
+ * idle mini-init (init_alive): that one waits to restart in place and has
+ * already killed the rest of its pid namespace. */
 void kill_leftovers(struct replica *r) {
         int k = cg_is_populated(r->m->cg, r->cg_path);
         if (k > 0) {
@@ -364,14 +367,38 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         return (int) pid;
 }
 
+/* The shim says its mini-init is idle, waiting to restart in place: PID 1
+ * of the replica's pid namespace, which it has emptied itself. It must not
+ * be killed (the next START would find it dying), nor does anything else of
+ * the ended run remain to be killed. */
+static bool init_idle(const struct shim_status *st) {
+        return st->state == SHIM_RUN_EXITED && st->init_alive;
+}
+
 /* Another run in the same shim (restart in place). */
 static int restart_in_shim(struct replica *r, char **ret_error) {
         struct shim_msg req = shim_msg_request(SHIM_MSG_START), reply, exited, stale;
+        _cleanup_free_ char *status_path = NULL;
+        struct shim_status st = {};
+        if (r->next_run != 0 && r->next_run == r->run + 1) {
+                /* the shim started it already, on our standing order, in the
+                 * same mini-init; what it says next is about that run: no
+                 * draining, no request */
+                r->run = r->next_run;
+                r->next_run = 0;
+                (void) cg_oom_kill_count(r->m->cg, r->cg_path, &r->oom_base);
+                return r->next_pid;
+        }
+        r->next_run = 0;
         /* replies to earlier fire-and-forget requests (ACK_EXIT, SIGNAL) may
          * still be queued: drop them so START's reply is the one we read */
         while (shim_recv(r->shim_fd, &stale) >= 0)
                 ;
-        kill_leftovers(r);
+        /* the status file, which the shim writes before it reports a run's
+         * end and again when an idle mini-init exits, says whether one waits */
+        if (asprintf(&status_path, "%s/status", r->dir) < 0 || shim_status_read(status_path, &st) < 0 ||
+            st.run != r->run || !init_idle(&st))
+                kill_leftovers(r);
         (void) cg_oom_kill_count(r->m->cg, r->cg_path, &r->oom_base);
         int k = shim_call(r->shim_fd, &req, &reply, &exited, 5000);
         if (k < 0) {
@@ -387,6 +414,24 @@ static int restart_in_shim(struct replica *r, char **ret_error) {
         }
         r->run = reply.status.run;
         return reply.status.pid;
+}
+
+void replica_send_order(struct replica *r) {
+        struct shim_msg req = shim_msg_request(SHIM_MSG_ARM);
+        struct sup_order o;
+
+        if (r->shim_fd < 0)
+                return;
+        if (sup_standing_order(&r->sup_cfg, &r->rec, &o) && !r->stop_requested) {
+                req.run = r->run;
+                req.min_uptime_usec = o.min_uptime_usec;
+                req.on_failure = o.on_failure;
+        } else if (r->order_run == 0)
+                return; /* nothing to give, nothing to take back */
+        /* fire and forget, like SIGNAL: replies are drained before the next START */
+        if (shim_send(r->shim_fd, &req) < 0)
+                return;
+        r->order_run = req.run;
 }
 
 void replica_spawn(struct replica *r) {
@@ -413,7 +458,10 @@ void replica_spawn(struct replica *r) {
                 events_emit(r->m->events, "ReplicaStartFailed", r->svc->name, (int) r->index, NULL, "cannot start: %s",
                             ev.message);
         }
-        replica_feed(r, &ev);
+        if (replica_feed(r, &ev))
+                return;
+        if (pid > 0 && r->rec.state == REPLICA_RUNNING)
+                replica_send_order(r);
 }
 
 static void do_signal(struct replica *r, int signo) {
@@ -421,8 +469,10 @@ static void do_signal(struct replica *r, int signo) {
                 struct shim_msg req = shim_msg_request(SHIM_MSG_SIGNAL);
                 req.signo = signo;
                 int k = shim_send(r->shim_fd, &req);
-                if (k >= 0)
+                if (k >= 0) {
+                        r->order_run = 0; /* a SIGNAL cancels the standing order */
                         return;
+                }
                 log_debug_errno(k, "Replica %s: cannot reach the shim: %m; signalling the cgroup instead.", r->id);
         }
         int k = cg_kill_all(r->m->cg, r->cg_path, signo);
@@ -534,6 +584,13 @@ bool replica_apply(struct replica *r, const struct sup_actions *a) {
                         do_signal(r, act->signo);
                         break;
                 case SUP_ACTION_KILL: {
+                        /* sent before the kill, so the shim reads it before it
+                         * can see the end: no restart of its own */
+                        if (r->order_run != 0 && r->shim_fd >= 0) {
+                                struct shim_msg cancel = shim_msg_request(SHIM_MSG_ARM);
+                                (void) shim_send(r->shim_fd, &cancel);
+                                r->order_run = 0;
+                        }
                         int k = cg_kill_all(r->m->cg, r->cg_path, SIGKILL);
                         if (k < 0 && k != -ENOENT)
                                 log_warning_errno(k, "Replica %s: cannot kill its cgroup: %m", r->id);
@@ -567,7 +624,13 @@ bool replica_feed(struct replica *r, const struct sup_event *ev) {
                                     : 0.0;
                 log_info("Replica %s: restarting in %.1fs (restart %llu).", r->id, in,
                          (unsigned long long) r->rec.restart_count + 1);
-                events_emit(r->m->events, "ReplicaBackoff", r->svc->name, (int) r->index, NULL, "restarting in %.1fs",
+                struct json_object *extra = json_object_new_object();
+                if (extra) {
+                        json_object_object_add(extra, "delayMs", json_object_new_int64((int64_t) (in * 1000.0 + 0.5)));
+                        json_object_object_add(extra, "restart",
+                                               json_object_new_int64((int64_t) r->rec.restart_count + 1));
+                }
+                events_emit(r->m->events, "ReplicaBackoff", r->svc->name, (int) r->index, extra, "restarting in %.1fs",
                             in);
         }
         return replica_apply(r, &a);
@@ -692,12 +755,31 @@ static bool handle_exit(struct replica *r, const struct shim_status *st) {
         else
                 log_info("Replica %s: exited with status %d%s.", r->id, st->exit_code,
                          ev.oom_killed ? " (the OOM killer acted in its cgroup)" : "");
-        kill_leftovers(r); /* daemonized children of a run that is over */
+        if (!init_idle(st))
+                kill_leftovers(r); /* daemonized children of a run that is over */
         /* the record first (RECORD is the supervisor's first action), then
          * the acknowledgement: a berthd killed in between learns the exit
          * again from the shim */
+        r->order_run = 0; /* spent: it was for this run */
+        if (st->next_started) {
+                r->next_run = st->run + 1;
+                r->next_pid = st->pid;
+        }
         if (replica_feed(r, &ev))
                 return true;
+        if (r->next_run != 0) {
+                /* the shim restarted on our order, but the supervisor decided
+                 * otherwise (see sup_standing_order()): end that run. Its end
+                 * is about a run we never started: acknowledged unseen. */
+                log_warning("Replica %s: the shim restarted it at once, which the restart policy does not want now; "
+                            "stopping run %llu.", r->id, (unsigned long long) r->next_run);
+                r->run = r->next_run;
+                r->next_run = 0;
+                do_signal(r, SIGKILL);
+                return false;
+        }
+        if (st->next_started)
+                return false; /* the shim keeps nothing to acknowledge */
         if (r->shim_fd >= 0 && r->run == st->run) { /* not restarted in place yet */
                 struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
                 ack.run = st->run;

@@ -159,6 +159,16 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                 struct shim_msg hello;
                 if (shim_recv_timeout(r->shim_fd, &hello, 1000) >= 0 && hello.type == SHIM_MSG_HELLO) {
                         status = hello.status;
+                        if (status.shim_pid == r->shim_pid && status.run > r->run && r->run != 0 &&
+                            status.state == SHIM_RUN_RUNNING && r->rec.state == REPLICA_RUNNING) {
+                                /* ended and restarted at once by the shim on our
+                                 * standing order while berthd was away: counted,
+                                 * the ends themselves are not known */
+                                log_info("Replica %s: restarted by its shim while berthd was away (run %llu -> %llu).",
+                                         r->id, (unsigned long long) r->run, (unsigned long long) status.run);
+                                r->rec.restart_count += status.run - r->run;
+                                r->rec.run_started = sup_now();
+                        }
                         r->run = status.run;
                         if (status.shim_pid != r->shim_pid) {
                                 r->shim_pid = status.shim_pid;
@@ -172,6 +182,10 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                 if (shim_status_read(status_path, &status) < 0 || status.run != r->run)
                         status = (struct shim_status) {};
         }
+        /* a live shim whose mini-init waits to restart in place: it emptied
+         * the pid namespace itself and must not be killed (the next START
+         * runs in it); without a shim it exits by itself, killing is fine */
+        bool init_idle = r->shim_fd >= 0 && status.state == SHIM_RUN_EXITED && status.init_alive;
         if (status.state == SHIM_RUN_RUNNING && r->shim_fd >= 0)
                 found = (struct sup_found) { .kind = SUP_FOUND_RUNNING, .pid = status.pid };
         else if (status.state == SHIM_RUN_EXITED && !status.acked) {
@@ -184,12 +198,13 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                         .exec_failed = status.exec_error[0] != 0,
                         .message = status.exec_error[0] ? status.exec_error : NULL,
                 };
-                kill_leftovers(r);
+                if (!init_idle)
+                        kill_leftovers(r);
         } else if (status.state == SHIM_RUN_EXITED) {
                 /* acked before berthd died: the record already knows */
                 found.kind = SUP_FOUND_GONE;
         }
-        if (found.kind == SUP_FOUND_GONE)
+        if (found.kind == SUP_FOUND_GONE && !init_idle)
                 kill_leftovers(r); /* a cgroup with no shim: nobody watches it */
 
         log_info("Replica %s: %s (record: %s).", r->id,
@@ -226,6 +241,8 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
         }
         if (replica_apply(r, &a))
                 return 0; /* removed */
+        if (r->rec.state == REPLICA_RUNNING)
+                replica_send_order(r); /* the shim may hold an older one: this one replaces it */
         /* berthd died between recording a stopped replica and removing it */
         if (r->rec.state == REPLICA_STOPPED && r->stop_requested)
                 replica_remove(r);

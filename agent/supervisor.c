@@ -309,6 +309,20 @@ static void apply_policy(struct step *s, bool liveness) {
         set_state(s, REPLICA_BACKOFF);
 }
 
+bool sup_standing_order(const struct sup_config *cfg, const struct sup_record *rec, struct sup_order *ret) {
+        if (!cfg || !rec || !ret || rec->state != REPLICA_RUNNING || rec->run_started.mono == 0)
+                return false;
+        if (cfg->policy != RESTART_ALWAYS && cfg->policy != RESTART_ON_FAILURE)
+                return false;
+        *ret = (struct sup_order) { .on_failure = cfg->policy == RESTART_ON_FAILURE };
+        /* apply_policy(): immediate when the streak's delay is 0, which it is
+         * for streak 0, and once the run has lived resetAfter (streak reset) */
+        if (sup_backoff_delay_usec(&cfg->backoff, rec->streak, 0.0) == 0)
+                return true;
+        ret->min_uptime_usec = msec_to_usec(cfg->backoff.reset_after) + SUP_ORDER_MARGIN_USEC;
+        return true;
+}
+
 /* A TIMER that came before the record's deadline (a stale or early wakeup):
  * the caller's timer is spent, so arm it again and do nothing else. */
 static bool timer_early(struct step *s) {

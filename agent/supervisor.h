@@ -199,6 +199,24 @@ void sup_record_init(struct sup_record *rec, struct sup_time now);
 int sup_step(const struct sup_config *cfg, struct sup_record *rec, const struct sup_event *ev,
              struct sup_actions *ret_actions);
 
+/* The standing order berthd may give the shim for the run under way (see
+ * ARM in lib/shim-proto.h): the conditions under which this table, fed the
+ * run's end, would restart it at once. The shim then restarts first and
+ * berthd records after the fact, one process hop instead of three.
+ * min_uptime_usec: the run must have lived this long (0, or the backoff's
+ * resetAfter plus SUP_ORDER_MARGIN_USEC so that the shim's clock, which
+ * starts a little earlier than ours, never restarts a run we would back off);
+ * on_failure: only an end that is a failure (OnFailure). Returns false when
+ * no order may be given (not running, restartPolicy Never, or a backoff
+ * whatever the uptime). Should the two still disagree (an OOM kill with
+ * exit code 0 under OnFailure, clock skew), berthd stops the extra run. */
+#define SUP_ORDER_MARGIN_USEC 100000
+struct sup_order {
+        uint64_t min_uptime_usec;
+        bool on_failure;
+};
+bool sup_standing_order(const struct sup_config *cfg, const struct sup_record *rec, struct sup_order *ret);
+
 /* Backoff delay in µs before restart attempt k (k = the streak: 0 for the
  * first restart after a run, which is immediate). r01 in [0,1) picks the
  * jitter: 0.5 = none, 0 = -10 %, →1 = +10 %. Never above max × 1.1. */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "replace.h"
 #include "macro.h"
 
 static_assert(LAUNCH_NS_ALL == (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
@@ -166,10 +167,9 @@ int launch_write_atomic(const char *path, const void *data, size_t size, bool sy
                 r = -errno;
                 goto fail;
         }
-        if (rename(tmp, path) < 0) {
-                r = -errno;
+        r = sync ? (rename(tmp, path) < 0 ? -errno : 0) : rename_replace(tmp, path);
+        if (r < 0)
                 goto fail;
-        }
         return sync ? fsync_parent_dir(path) : 0;
 fail:
         (void) unlink(tmp);

@@ -20,7 +20,7 @@ static const char *const type_names[_SHIM_MSG_MAX] = {
         [SHIM_MSG_EXITED] = "EXITED",         [SHIM_MSG_ERROR] = "ERROR",
         [SHIM_MSG_START] = "START",           [SHIM_MSG_SIGNAL] = "SIGNAL",
         [SHIM_MSG_ACK_EXIT] = "ACK_EXIT",     [SHIM_MSG_GET_STATUS] = "GET_STATUS",
-        [SHIM_MSG_QUIT] = "QUIT",
+        [SHIM_MSG_QUIT] = "QUIT",             [SHIM_MSG_ARM] = "ARM",
 };
 
 static const char *const state_names[] = {
@@ -111,8 +111,10 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
                                 enc_printf(&e, "EXIT_SIGNAL=%d\n", s->exit_signal);
                         else
                                 enc_printf(&e, "EXIT_CODE=%d\n", s->exit_code);
-                        enc_printf(&e, "CORE_DUMPED=%d\nEXIT_USEC=%" PRIu64 "\nACKED=%d\n", s->core_dumped,
-                                   s->exit_usec, s->acked);
+                        enc_printf(&e, "CORE_DUMPED=%d\nEXIT_USEC=%" PRIu64 "\nACKED=%d\nINIT_ALIVE=%d\n",
+                                   s->core_dumped, s->exit_usec, s->acked, s->init_alive);
+                        if (s->next_started)
+                                enc_printf(&e, "NEXT_STARTED=1\n");
                 }
                 enc_text(&e, "EXEC_ERROR", s->exec_error);
         }
@@ -124,6 +126,10 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
                 break;
         case SHIM_MSG_ACK_EXIT:
                 enc_printf(&e, "RUN=%" PRIu64 "\n", m->run);
+                break;
+        case SHIM_MSG_ARM:
+                enc_printf(&e, "RUN=%" PRIu64 "\nMIN_UPTIME_USEC=%" PRIu64 "\nON_FAILURE=%d\n", m->run,
+                           m->min_uptime_usec, m->on_failure);
                 break;
         case SHIM_MSG_ERROR:
                 if (m->error <= 0 || memchr(m->message, 0, SHIM_TEXT_MAX) == NULL)
@@ -142,7 +148,7 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
 enum key_id {
         K_VERSION, K_SHIM_PID, K_RUN, K_STATE, K_PID, K_SERVICE_PID, K_START_USEC, K_START_TICKS,
         K_EXIT_CODE, K_EXIT_SIGNAL, K_CORE_DUMPED, K_EXIT_USEC, K_ACKED, K_EXEC_ERROR,
-        K_SIGNAL, K_ERRNO, K_MESSAGE, _K_MAX,
+        K_SIGNAL, K_ERRNO, K_MESSAGE, K_INIT_ALIVE, K_NEXT_STARTED, K_MIN_UPTIME_USEC, K_ON_FAILURE, _K_MAX,
 };
 
 static const char *const key_names[_K_MAX] = {
@@ -154,7 +160,9 @@ static const char *const key_names[_K_MAX] = {
         [K_CORE_DUMPED] = "CORE_DUMPED", [K_EXIT_USEC] = "EXIT_USEC",
         [K_ACKED] = "ACKED",           [K_EXEC_ERROR] = "EXEC_ERROR",
         [K_SIGNAL] = "SIGNAL",         [K_ERRNO] = "ERRNO",
-        [K_MESSAGE] = "MESSAGE",
+        [K_MESSAGE] = "MESSAGE",       [K_INIT_ALIVE] = "INIT_ALIVE",
+        [K_NEXT_STARTED] = "NEXT_STARTED", [K_MIN_UPTIME_USEC] = "MIN_UPTIME_USEC",
+        [K_ON_FAILURE] = "ON_FAILURE",
 };
 
 static int dec_num(const char *v, size_t n, uint64_t max, uint64_t *ret) {
@@ -191,8 +199,15 @@ static int dec_key(struct shim_msg *m, enum key_id k, const char *v, size_t n) {
                 return 0;
         case K_CORE_DUMPED:
         case K_ACKED:
+        case K_INIT_ALIVE:
+        case K_NEXT_STARTED:
+        case K_ON_FAILURE:
                 r = dec_num(v, n, 1, &u);
-                *(k == K_ACKED ? &s->acked : &s->core_dumped) = u;
+                *(k == K_ACKED         ? &s->acked
+                  : k == K_INIT_ALIVE  ? &s->init_alive
+                  : k == K_NEXT_STARTED ? &s->next_started
+                  : k == K_ON_FAILURE  ? &m->on_failure
+                                       : &s->core_dumped) = u;
                 return r;
         case K_VERSION:
         case K_ERRNO:
@@ -211,6 +226,8 @@ static int dec_key(struct shim_msg *m, enum key_id k, const char *v, size_t n) {
                 r = dec_num(v, n, UINT64_MAX, &u);
                 s->run = m->run = u;
                 return r;
+        case K_MIN_UPTIME_USEC:
+                return dec_num(v, n, UINT64_MAX, &m->min_uptime_usec);
         case K_START_USEC:
         case K_START_TICKS:
         case K_EXIT_USEC:
@@ -282,8 +299,8 @@ int shim_msg_decode(const char *buf, size_t len, struct shim_msg *ret) {
                 if (m.status.state == SHIM_RUN_EXITED) {
                         if (!!SEEN(K_EXIT_CODE) == !!SEEN(K_EXIT_SIGNAL) || !SEEN(K_EXIT_USEC))
                                 return -EBADMSG;
-                } else if (SEEN(K_EXIT_CODE) || SEEN(K_EXIT_SIGNAL))
-                        return -EBADMSG;
+                } else if (SEEN(K_EXIT_CODE) || SEEN(K_EXIT_SIGNAL) || m.status.init_alive || m.status.next_started)
+                        return -EBADMSG; /* only a run that ended leaves an idle mini-init */
         }
         switch (m.type) {
         case SHIM_MSG_SIGNAL:
@@ -292,6 +309,10 @@ int shim_msg_decode(const char *buf, size_t len, struct shim_msg *ret) {
                 break;
         case SHIM_MSG_ACK_EXIT:
                 if (!SEEN(K_RUN))
+                        return -EBADMSG;
+                break;
+        case SHIM_MSG_ARM:
+                if (!SEEN(K_RUN) || !SEEN(K_MIN_UPTIME_USEC) || !SEEN(K_ON_FAILURE))
                         return -EBADMSG;
                 break;
         case SHIM_MSG_ERROR:

@@ -10,10 +10,22 @@
  * Conversation:
  *   on connect        shim -> HELLO (the current status)
  *   START             -> STATUS (new run running) | ERROR (EBUSY: a run is active)
+ *                        with an idle mini-init (EXITED with INIT_ALIVE=1) the run
+ *                        starts in place: same PID, new SERVICE_PID
  *   SIGNAL signo      -> STATUS | ERROR (ESRCH: no active run)
  *   ACK_EXIT run      -> STATUS (acked=1) | ERROR (ESRCH: no such exited run)
  *   GET_STATUS        -> STATUS
  *   QUIT              -> STATUS; the shim exits (removing its socket) once no run is active
+ *                        (and an idle mini-init has exited)
+ *   ARM run min_uptime_usec on_failure
+ *                     -> STATUS (an order for a run that is not the active one is dropped)
+ *                        berthd's standing order for the active run: should it end
+ *                        in place (idle mini-init) after at least min_uptime_usec,
+ *                        with a failure when on_failure, not by an exec error, and
+ *                        with no request pending that came before its end, the shim
+ *                        starts run + 1 at once and reports the end as EXITED with
+ *                        NEXT_STARTED=1 (no ACK_EXIT needed). One run only; any
+ *                        SIGNAL, QUIT or ARM with RUN=0 cancels it.
  *   asynchronously    shim -> EXITED when a run ends (repeated in HELLO until ACK_EXIT)
  *
  * The shim also writes the status (as a STATUS message) to the spec's
@@ -44,6 +56,7 @@ enum shim_msg_type {
         SHIM_MSG_ACK_EXIT,
         SHIM_MSG_GET_STATUS,
         SHIM_MSG_QUIT,
+        SHIM_MSG_ARM,
         _SHIM_MSG_MAX,
 };
 
@@ -68,6 +81,14 @@ struct shim_status {
         bool core_dumped;
         uint64_t exit_usec;          /* CLOCK_REALTIME */
         bool acked;                  /* berthd sent ACK_EXIT for this run */
+        bool init_alive;             /* the run's mini-init is idle (PID 1 of its pid namespace,
+                                      * leftovers killed) and the next START restarts in place;
+                                      * false: it is gone, the next START clones a fresh one.
+                                      * Only a live shim's word: the status file of a shim
+                                      * that exited may still say true */
+        bool next_started;           /* EXITED only: the shim started run + 1 at once, in place,
+                                      * on berthd's standing order (ARM); it runs in the same
+                                      * mini-init (pid) */
         char exec_error[SHIM_TEXT_MAX]; /* "" or why the service could not be started */
 };
 
@@ -75,7 +96,9 @@ struct shim_msg {
         enum shim_msg_type type;
         struct shim_status status;   /* HELLO, STATUS, EXITED */
         int signo;                   /* SIGNAL */
-        uint64_t run;                /* ACK_EXIT */
+        uint64_t run;                /* ACK_EXIT, ARM (0: cancel the order) */
+        uint64_t min_uptime_usec;    /* ARM */
+        bool on_failure;             /* ARM */
         int error;                   /* ERROR: positive errno */
         char message[SHIM_TEXT_MAX]; /* ERROR: human-readable */
 };

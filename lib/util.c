@@ -14,6 +14,7 @@
 
 #include "macro.h"
 #include "util.h"
+#include "replace.h"
 
 int strv_push(struct strv *l, const char *s) {
         char **v = realloc(l->v, (l->n + 2) * sizeof(char *));
@@ -156,8 +157,10 @@ static int write_file_full(const char *path, const void *data, size_t size, unsi
                 r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
+        if (r == 0 && sync && rename(tmp, path) < 0)
                 r = -errno;
+        else if (r == 0 && !sync)
+                r = rename_replace(tmp, path);
         if (r < 0) {
                 (void) unlink(tmp);
                 return r;

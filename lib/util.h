@@ -27,7 +27,8 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 int write_file_atomic(const char *path, const void *data, size_t size, unsigned mode);
 
 /* The same without fsync: atomic against crashes of the writer, durable
- * only once the file system is synced. */
+ * only once the file system is synced; no data flush on ext4 either
+ * (lib/replace.h). */
 int write_file_replace(const char *path, const void *data, size_t size, unsigned mode);
 
 /* mkdir -p with the given mode; existing directories are fine. */

@@ -280,7 +280,7 @@ static void test_proto_round_trip(void **state) {
                 .status = {
                         .shim_pid = 100, .run = 7, .state = SHIM_RUN_EXITED, .pid = 101, .service_pid = 102,
                         .start_usec = 1700000000123456ULL, .start_ticks = 987654, .exit_code = 127,
-                        .exit_usec = 1700000001000000ULL,
+                        .exit_usec = 1700000001000000ULL, .init_alive = true,
                         .exec_error = "exec /usr/bin/nope: No such file or directory\nline=2 %20",
                 },
         };
@@ -298,12 +298,15 @@ static void test_proto_round_trip(void **state) {
         assert_int_equal(d.status.exit_signal, 0);
         assert_int_equal(d.status.exit_usec, 1700000001000000ULL);
         assert_false(d.status.acked);
+        assert_true(d.status.init_alive);
         assert_string_equal(d.status.exec_error, m.status.exec_error);
 
         m.type = SHIM_MSG_HELLO;
         m.status.exit_code = -1, m.status.exit_signal = SIGKILL, m.status.core_dumped = true, m.status.acked = true;
         m.status.exec_error[0] = 0;
+        m.status.init_alive = false;
         d = round_trip(&m);
+        assert_false(d.status.init_alive);
         assert_int_equal(d.status.exit_code, -1);
         assert_int_equal(d.status.exit_signal, SIGKILL);
         assert_true(d.status.core_dumped);
@@ -324,6 +327,25 @@ static void test_proto_round_trip(void **state) {
         d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_ERROR, .error = EBUSY, .message = "run 1 is active" });
         assert_int_equal(d.error, EBUSY);
         assert_string_equal(d.message, "run 1 is active");
+        d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_ARM, .run = 9, .min_uptime_usec = 60100000,
+                                            .on_failure = true });
+        assert_int_equal(d.run, 9);
+        assert_int_equal(d.min_uptime_usec, 60100000);
+        assert_true(d.on_failure);
+        d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_ARM }); /* cancel */
+        assert_int_equal(d.run, 0);
+        assert_int_equal(d.min_uptime_usec, 0);
+        assert_false(d.on_failure);
+
+        m.type = SHIM_MSG_EXITED;
+        m.status.state = SHIM_RUN_EXITED;
+        m.status.next_started = true;
+        d = round_trip(&m);
+        assert_true(d.status.next_started);
+        m.status.next_started = false;
+        d = round_trip(&m);
+        assert_false(d.status.next_started);
+
         for (int t = SHIM_MSG_START; t < _SHIM_MSG_MAX; t++)
                 if (t != SHIM_MSG_SIGNAL && t != SHIM_MSG_ACK_EXIT)
                         round_trip(&(struct shim_msg) { .type = (enum shim_msg_type) t });
@@ -354,6 +376,16 @@ static void test_proto_malformed(void **state) {
                 "MSG=EXITED\nVERSION=1\nSHIM_PID=1\nRUN=1\nSTATE=exited\nPID=2\nSTART_USEC=1\nSTART_TICKS=1\n"
                 "EXIT_CODE=256\nEXIT_USEC=1\n",
                 "MSG=HELLO\nVERSION=1\nSHIM_PID=1\nRUN=0\nSTATE=none\nEXEC_ERROR=a%zz\n",
+                "MSG=STATUS\nVERSION=1\nSHIM_PID=1\nRUN=1\nSTATE=running\nPID=2\nSTART_USEC=1\nSTART_TICKS=1\n"
+                "INIT_ALIVE=1\n", /* an idle mini-init, yet a run */
+                "MSG=EXITED\nVERSION=1\nSHIM_PID=1\nRUN=1\nSTATE=exited\nPID=2\nSTART_USEC=1\nSTART_TICKS=1\n"
+                "EXIT_CODE=1\nEXIT_USEC=1\nINIT_ALIVE=2\n",
+                "MSG=STATUS\nVERSION=1\nSHIM_PID=1\nRUN=1\nSTATE=running\nPID=2\nSTART_USEC=1\nSTART_TICKS=1\n"
+                "NEXT_STARTED=1\n", /* a next run, yet this one runs */
+                "MSG=ARM\nRUN=1\nMIN_UPTIME_USEC=0\n",  /* no ON_FAILURE */
+                "MSG=ARM\nRUN=1\nON_FAILURE=0\n",       /* no MIN_UPTIME_USEC */
+                "MSG=ARM\nMIN_UPTIME_USEC=0\nON_FAILURE=0\n", /* no RUN */
+                "MSG=ARM\nRUN=1\nMIN_UPTIME_USEC=0\nON_FAILURE=2\n",
                 "MSG=START\nno equals sign\n",
                 "MSG=START\n=value\n",
         };
@@ -378,6 +410,15 @@ static void test_proto_malformed(void **state) {
         /* Unknown keys are skipped: a newer berthd may send more. */
         assert_int_equal(shim_msg_decode("MSG=START\nFUTURE=1\n", 19, &m), 0);
         assert_int_equal(m.type, SHIM_MSG_START);
+
+        /* A shim older than INIT_ALIVE: its mini-init is never idle. */
+        {
+                static const char old[] = "MSG=EXITED\nVERSION=1\nSHIM_PID=1\nRUN=1\nSTATE=exited\nPID=2\n"
+                                          "START_USEC=1\nSTART_TICKS=1\nEXIT_CODE=1\nEXIT_USEC=1\nACKED=0\n";
+                assert_int_equal(shim_msg_decode(old, sizeof old - 1, &m), 0);
+                assert_int_equal(m.type, SHIM_MSG_EXITED);
+                assert_false(m.status.init_alive);
+        }
 
         /* Encoder refuses invalid messages and small buffers. */
         assert_int_equal(shim_msg_encode(&(struct shim_msg) { .type = SHIM_MSG_INVALID }, big, sizeof big), -EINVAL);

@@ -274,6 +274,13 @@ static void fx_finish(struct fx *f) {
         nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* out/NAME, in a buffer of the fixture's (valid until the next call) */
+static const char *xasprintf_tmp(struct fx *f, const char *name) {
+        static char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", f->out, name);
+        return path;
+}
+
 static void *mfree(void *p) {
         free(p);
         return NULL;
@@ -509,28 +516,332 @@ static void test_shim_zombies_reaped(void **state) {
         check_orphans_reaped(CLONE_NEWNS);
 }
 
-static void test_shim_restart_in_place(void **state) {
-        _cleanup_free_ char *runs = NULL;
-        struct shim_status first, second;
+/* Without a pid namespace every run gets a fresh mini-init; with one, the
+ * mini-init stays (idle between runs) and the next run starts in it. */
+static void check_restart(uint64_t clone_flags) {
+        _cleanup_free_ char *runs = NULL, *prog = NULL;
+        const char *argv[] = { "/run/out/prog", NULL };
+        bool in_place = clone_flags & CLONE_NEWPID;
+        struct shim_status first, second, third;
         struct shim_msg reply;
         struct fx f;
 
-        fx_init(&f, "echo run >> /run/out/runs; exit 4");
+        fx_init(&f, "unused");
+        f.spec.clone_flags = clone_flags;
+        f.spec.net_none = false;
+        set_argv(&f.spec, argv);
+        prog = xasprintf("%s/prog", f.out);
+        assert_int_equal(write_file(prog, "#!/bin/sh\necho run >> /run/out/runs; exit 4\n"), 0);
+        assert_int_equal(chmod(prog, 0755), 0);
         fx_start(&f);
         first = fx_wait_exited(&f);
         assert_int_equal(first.exit_code, 4);
+        assert_true(first.service_pid > 0);
+        assert_int_equal(first.init_alive, in_place);
+        assert_int_equal(kill(first.pid, 0) == 0, in_place); /* the idle mini-init waits */
         fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ACK_EXIT, .run = 2 }, -ESRCH);
         reply = fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ACK_EXIT, .run = 1 }, 0);
         assert_true(reply.status.acked);
+        assert_int_equal(reply.status.init_alive, in_place);
+
+        /* Run 2: the program is gone, the exec failure is reported as ever. */
+        assert_int_equal(unlink(prog), 0);
         reply = fx_call(&f, shim_msg_request(SHIM_MSG_START), 0);
         assert_int_equal(reply.status.run, 2);
         assert_int_equal(reply.status.shim_pid, f.shim);
-        assert_true(reply.status.pid != first.pid);
+        assert_int_equal(reply.status.state, SHIM_RUN_RUNNING);
+        assert_false(reply.status.init_alive);
+        if (in_place)
+                assert_int_equal(reply.status.pid, first.pid);
+        else
+                assert_true(reply.status.pid != first.pid);
         second = fx_wait_exited(&f);
         assert_int_equal(second.run, 2);
-        assert_int_equal(second.exit_code, 4);
+        assert_int_equal(second.exit_code, 127);
+        assert_string_equal(second.exec_error, "exec /run/out/prog: No such file or directory");
+        assert_int_equal(second.init_alive, in_place);
+        assert_true(second.service_pid > 0 && second.service_pid != first.service_pid);
+
+        /* Run 3: back again. */
+        assert_int_equal(write_file(prog, "#!/bin/sh\necho run >> /run/out/runs; exit 4\n"), 0);
+        assert_int_equal(chmod(prog, 0755), 0);
+        reply = fx_call(&f, shim_msg_request(SHIM_MSG_START), 0);
+        assert_int_equal(reply.status.run, 3);
+        assert_int_equal(reply.status.pid == first.pid, in_place);
+        third = fx_wait_exited(&f);
+        assert_int_equal(third.run, 3);
+        assert_int_equal(third.exit_code, 4);
+        assert_string_equal(third.exec_error, "");
         runs = fx_read(&f, "runs");
         assert_string_equal(runs, "run\nrun\n");
+        fx_finish(&f);
+        if (in_place) /* QUIT ended the idle mini-init too */
+                assert_true(wait_pid_exit(first.pid, TIMEOUT_MS));
+}
+
+static void test_shim_restart_in_place(void **state) {
+        check_restart(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC);
+        check_restart(CLONE_NEWNS);
+}
+
+/* The host pids of pid's children (/proc/PID/task/PID/children), "" if none. */
+static char *children_of(pid_t pid) {
+        _cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", (int) pid, (int) pid);
+        return read_host_file(path);
+}
+
+static int pidfd_exited(int pidfd, int timeout_ms) {
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        return poll(&p, 1, timeout_ms) == 1;
+}
+
+/* Restart in place: the same mini-init, no new cgroup join, and what run 1
+ * left in the pid namespace (a child, an orphan) is gone before run 2. */
+static void test_shim_restart_in_place_cleans(void **state) {
+        static const char script[] =
+                "o=/run/out\n"
+                "n=$(($(cat $o/n 2>/dev/null || echo 0) + 1)); echo $n > $o/n\n"
+                "echo $$ $PPID > $o/ids$n\n"
+                "if [ $n = 1 ]; then\n"
+                "  sleep 1000 &\n"
+                "  sh -c 'sleep 1000 & echo $! > /run/out/orphan'\n"
+                "  echo ready > $o/ready1\n"
+                "  exec sleep 1000\n"
+                "fi\n"
+                "if [ -e /proc/$(cat $o/orphan) ]; then echo alive; else echo gone; fi > $o/orphan$n\n"
+                "echo ready > $o/ready$n\n"
+                "exec sleep 1000\n";
+        _cleanup_free_ char *v1 = xasprintf("/sys/fs/cgroup/pids/berth-test-%d-ip", (int) getpid());
+        _cleanup_free_ char *ready1 = NULL, *ready2 = NULL, *ids2 = NULL, *orphan2 = NULL, *kids1 = NULL,
+                           *svc_kids = NULL, *idle_kids = NULL, *kids2 = NULL, *cg_path = NULL, *cg1 = NULL,
+                           *cg2 = NULL, *svc_cg = NULL, *svc_cg_path = NULL, *line = NULL, *expect = NULL;
+        bool have_v1 = mkdir(v1, 0755) == 0;
+        int pidfds[8], n_pidfds = 0;
+        struct shim_status st, first;
+        struct shim_msg reply;
+        struct fx f;
+
+        fx_init(&f, script);
+        if (have_v1) {
+                f.spec.cgroup_procs = calloc(2, sizeof(char *));
+                assert_non_null(f.spec.cgroup_procs);
+                f.spec.cgroup_procs[0] = xasprintf("%s/cgroup.procs", v1);
+        } else
+                print_message("no v1 pids hierarchy here: cgroup part skipped\n");
+        fx_start(&f);
+        ready1 = fx_read(&f, "ready1");
+        st = fx_status(&f);
+        assert_true(st.service_pid > 0);
+        cg_path = xasprintf("/proc/%d/cgroup", (int) f.replica);
+        cg1 = read_host_file(cg_path);
+        if (have_v1) {
+                line = xasprintf("pids:/berth-test-%d-ip\n", (int) getpid());
+                assert_non_null(strstr(cg1, line));
+        }
+
+        /* What run 1 leaves behind: the orphan (a child of the mini-init now)
+         * and the service's own child. */
+        kids1 = children_of(f.replica);
+        svc_kids = children_of(st.service_pid);
+        for (const char *list[] = { kids1, svc_kids }, **l = list; l < list + 2; l++)
+                for (char *p = (char *) *l; *p;) {
+                        char *end;
+                        long pid = strtol(p, &end, 10);
+                        if (end == p)
+                                break;
+                        p = end;
+                        if (pid == st.service_pid)
+                                continue;
+                        assert_true(n_pidfds < (int) ELEMENTSOF(pidfds));
+                        pidfds[n_pidfds] = (int) syscall(SYS_pidfd_open, (pid_t) pid, 0);
+                        assert_true(pidfds[n_pidfds] >= 0);
+                        n_pidfds++;
+                }
+        assert_int_equal(n_pidfds, 2);
+
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_SIGNAL, .signo = SIGKILL }, 0);
+        first = fx_wait_exited(&f);
+        assert_int_equal(first.exit_signal, SIGKILL);
+        assert_true(first.init_alive);
+        assert_int_equal(first.pid, f.replica);
+        /* EXITED comes once the namespace is empty: the leftovers are dead,
+         * the idle mini-init has no child left. */
+        for (int i = 0; i < n_pidfds; i++) {
+                assert_true(pidfd_exited(pidfds[i], 0));
+                close(pidfds[i]);
+        }
+        idle_kids = children_of(f.replica);
+        assert_string_equal(idle_kids, "");
+        assert_int_equal(kill(f.replica, 0), 0);
+
+        reply = fx_call(&f, shim_msg_request(SHIM_MSG_START), 0);
+        assert_int_equal(reply.status.run, 2);
+        assert_int_equal(reply.status.pid, f.replica);
+        ready2 = fx_read(&f, "ready2");
+        st = fx_status(&f);
+        assert_int_equal(st.pid, f.replica);
+        assert_true(st.service_pid > 0 && st.service_pid != first.service_pid);
+        orphan2 = fx_read(&f, "orphan2");
+        assert_string_equal(orphan2, "gone\n"); /* seen from inside too */
+        ids2 = fx_read(&f, "ids2");
+        assert_string_equal(strchr(ids2, ' '), " 1\n"); /* the service's parent is PID 1 again */
+        kids2 = children_of(f.replica);
+        expect = xasprintf("%d ", (int) st.service_pid);
+        assert_string_equal(kids2, expect); /* the new service, nothing else */
+        /* No migration: the mini-init stayed where it was; the new service
+         * was forked there. */
+        cg2 = read_host_file(cg_path);
+        assert_string_equal(cg2, cg1);
+        svc_cg_path = xasprintf("/proc/%d/cgroup", (int) st.service_pid);
+        svc_cg = read_host_file(svc_cg_path);
+        if (have_v1)
+                assert_non_null(strstr(svc_cg, line));
+        fx_finish(&f);
+        assert_true(wait_pid_exit(first.pid, TIMEOUT_MS));
+        if (have_v1)
+                assert_int_equal(rmdir(v1), 0);
+}
+
+/* berthd's standing order (ARM): the shim restarts an ended run at once, in
+ * the same mini-init, and says so in EXITED (NEXT_STARTED); only under the
+ * order's conditions, only for the run it names, never after a SIGNAL. */
+static void test_shim_standing_order(void **state) {
+        static const char script[] =
+                "o=/run/out\n"
+                "n=$(($(cat $o/n 2>/dev/null || echo 0) + 1)); echo $n > $o/n\n"
+                "while [ ! -e $o/go$n ]; do sleep 0.01; done\n"
+                "case $n in 1) exit 3;; 2) exit 0;; 3) exit 5;; *) exec sleep 1000;; esac\n";
+        struct shim_status st, ended;
+        struct shim_msg reply;
+        struct fx f;
+
+        fx_init(&f, script);
+        fx_start(&f);
+
+        /* an order for another run is dropped, without an error */
+        reply = fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ARM, .run = 99 }, 0);
+        assert_int_equal(reply.status.run, 1);
+
+        /* run 1 on failure, no minimum uptime: ends with 3, run 2 follows at once */
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ARM, .run = 1, .on_failure = true }, 0);
+        assert_int_equal(write_file(xasprintf_tmp(&f, "go1"), ""), 0);
+        ended = fx_wait_exited(&f);
+        assert_int_equal(ended.run, 1);
+        assert_int_equal(ended.exit_code, 3);
+        assert_true(ended.next_started);
+        assert_true(ended.init_alive);
+        st = fx_status(&f);
+        assert_int_equal(st.run, 2);
+        assert_int_equal(st.state, SHIM_RUN_RUNNING);
+        assert_int_equal(st.pid, ended.pid); /* in place */
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ACK_EXIT, .run = 1 }, 0); /* a no-op, not an error */
+
+        /* run 2 on failure only: exits 0, reported, not restarted */
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ARM, .run = 2, .on_failure = true }, 0);
+        assert_int_equal(write_file(xasprintf_tmp(&f, "go2"), ""), 0);
+        ended = fx_wait_exited(&f);
+        assert_int_equal(ended.run, 2);
+        assert_int_equal(ended.exit_code, 0);
+        assert_false(ended.next_started);
+        assert_int_equal(fx_status(&f).state, SHIM_RUN_EXITED);
+
+        /* run 3 after an hour of uptime only: ends early, not restarted */
+        reply = fx_call(&f, shim_msg_request(SHIM_MSG_START), 0);
+        assert_int_equal(reply.status.run, 3);
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ARM, .run = 3, .min_uptime_usec = UINT64_C(3600000000) }, 0);
+        assert_int_equal(write_file(xasprintf_tmp(&f, "go3"), ""), 0);
+        ended = fx_wait_exited(&f);
+        assert_int_equal(ended.run, 3);
+        assert_int_equal(ended.exit_code, 5);
+        assert_false(ended.next_started);
+
+        /* run 4: ordered, then berthd stops it: the SIGNAL cancels the order */
+        assert_int_equal(write_file(xasprintf_tmp(&f, "go4"), ""), 0);
+        reply = fx_call(&f, shim_msg_request(SHIM_MSG_START), 0);
+        assert_int_equal(reply.status.run, 4);
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ARM, .run = 4 }, 0);
+        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_SIGNAL, .signo = SIGKILL }, 0);
+        ended = fx_wait_exited(&f);
+        assert_int_equal(ended.run, 4);
+        assert_int_equal(ended.exit_signal, SIGKILL);
+        assert_false(ended.next_started);
+        assert_int_equal(fx_status(&f).state, SHIM_RUN_EXITED);
+        fx_finish(&f);
+}
+
+/* QUIT with an idle mini-init: it exits, then the shim. */
+static void test_shim_quit_idle_init(void **state) {
+        struct shim_status st, file = {};
+        struct shim_msg reply;
+        struct stat sb;
+        struct fx f;
+
+        fx_init(&f, "exit 0");
+        fx_start(&f);
+        st = fx_wait_exited(&f);
+        assert_true(st.init_alive);
+        assert_int_equal(kill(f.replica, 0), 0);
+        reply = fx_call(&f, shim_msg_request(SHIM_MSG_QUIT), 0);
+        assert_int_equal(reply.status.state, SHIM_RUN_EXITED);
+        assert_true(wait_pid_exit(f.replica, TIMEOUT_MS));
+        assert_true(wait_pid_exit(f.shim, TIMEOUT_MS));
+        assert_int_equal(stat(f.spec.socket_path, &sb), -1);
+        /* The file is left as it was (berthd may be removing its directory):
+         * only a live shim's word counts. */
+        assert_int_equal(shim_status_read(f.spec.status_path, &file), 0);
+        assert_int_equal(file.state, SHIM_RUN_EXITED);
+        assert_int_equal(file.run, 1);
+        f.quit_done = true;
+        fx_finish(&f);
+}
+
+/* An idle mini-init that dies (the OOM killer, a cgroup kill): the next
+ * START clones a fresh one. */
+static void test_shim_idle_init_killed(void **state) {
+        struct shim_status st, file = {};
+        struct shim_msg reply;
+        pid_t old;
+        struct fx f;
+
+        fx_init(&f, "echo run >> /run/out/runs; exit 2");
+        fx_start(&f);
+        st = fx_wait_exited(&f);
+        assert_true(st.init_alive);
+        old = f.replica;
+        assert_int_equal(kill(old, SIGKILL), 0); /* ours: the test started it */
+        assert_true(wait_pid_exit(old, TIMEOUT_MS));
+        for (int i = 0; i < TIMEOUT_MS / 10; i++) { /* the shim reaps it: the file says so */
+                if (shim_status_read(f.spec.status_path, &file) == 0 && !file.init_alive)
+                        break;
+                usleep(10000);
+        }
+        assert_false(file.init_alive);
+        assert_int_equal(file.state, SHIM_RUN_EXITED);
+        assert_int_equal(file.exit_code, 2); /* the run's status is kept */
+        assert_false(fx_status(&f).init_alive);
+        reply = fx_call(&f, shim_msg_request(SHIM_MSG_START), 0);
+        assert_int_equal(reply.status.run, 2);
+        assert_true(reply.status.pid != old);
+        f.replica = reply.status.pid;
+        track(&f);
+        st = fx_wait_exited(&f);
+        assert_int_equal(st.run, 2);
+        assert_int_equal(st.exit_code, 2);
+        assert_true(st.init_alive);
+
+        /* Dead, and START right away, maybe before the shim reaped it: "S"
+         * finds its channel closed, the shim reaps it and clones afresh. */
+        old = f.replica;
+        assert_int_equal(kill(old, SIGKILL), 0);
+        assert_true(wait_pid_exit(old, TIMEOUT_MS));
+        reply = fx_call(&f, shim_msg_request(SHIM_MSG_START), 0);
+        assert_int_equal(reply.status.run, 3);
+        assert_true(reply.status.pid != old);
+        f.replica = reply.status.pid;
+        track(&f);
+        st = fx_wait_exited(&f);
+        assert_int_equal(st.run, 3);
+        assert_int_equal(st.exit_code, 2);
         fx_finish(&f);
 }
 
@@ -818,6 +1129,10 @@ int main(void) {
                 cmocka_unit_test(test_shim_sigterm_forwarded),
                 cmocka_unit_test(test_shim_zombies_reaped),
                 cmocka_unit_test(test_shim_restart_in_place),
+                cmocka_unit_test(test_shim_restart_in_place_cleans),
+                cmocka_unit_test(test_shim_standing_order),
+                cmocka_unit_test(test_shim_quit_idle_init),
+                cmocka_unit_test(test_shim_idle_init_killed),
                 cmocka_unit_test(test_shim_reconnect),
                 cmocka_unit_test(test_shim_network_none),
                 cmocka_unit_test(test_shim_quit),

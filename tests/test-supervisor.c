@@ -415,6 +415,89 @@ static void test_supervisor_streak_resets_after_uptime(void **state) {
         assert_int_equal(f.rec.restart_count, 5);
 }
 
+/* The standing order: no order where the table would not restart at once. */
+static void test_supervisor_standing_order_conditions(void **state) {
+        struct fake f;
+        struct sup_order o;
+
+        fake_init(&f, RESTART_ALWAYS);
+        assert_false(sup_standing_order(&f.cfg, &f.rec, &o)); /* not running */
+        assert_string_equal(feed(&f, START), "record,spawn");
+        assert_false(sup_standing_order(&f.cfg, &f.rec, &o)); /* not confirmed */
+        assert_string_equal(feed(&f, STARTED), "record");
+        assert_true(sup_standing_order(&f.cfg, &f.rec, &o)); /* streak 0: at once, whatever the uptime */
+        assert_int_equal(o.min_uptime_usec, 0);
+        assert_false(o.on_failure);
+        advance_ms(&f, 5);
+        feed(&f, EXIT(1));
+        restart(&f);
+        assert_true(sup_standing_order(&f.cfg, &f.rec, &o)); /* in a streak: only after resetAfter */
+        assert_int_equal(o.min_uptime_usec, 60000 * MS + SUP_ORDER_MARGIN_USEC);
+        assert_string_equal(feed(&f, STOP(1000)), "record,arm-timer,signal");
+        assert_false(sup_standing_order(&f.cfg, &f.rec, &o)); /* stopping */
+
+        fake_init(&f, RESTART_ON_FAILURE);
+        run(&f);
+        assert_true(sup_standing_order(&f.cfg, &f.rec, &o));
+        assert_true(o.on_failure);
+
+        fake_init(&f, RESTART_NEVER);
+        run(&f);
+        assert_false(sup_standing_order(&f.cfg, &f.rec, &o));
+
+        fake_init(&f, RESTART_ALWAYS); /* no backoff at all: always at once */
+        f.cfg.backoff.initial = 0;
+        run(&f);
+        advance_ms(&f, 5);
+        feed(&f, EXIT(1));
+        restart(&f);
+        assert_true(sup_standing_order(&f.cfg, &f.rec, &o));
+        assert_int_equal(o.min_uptime_usec, 0);
+}
+
+/* Whenever the order says "at once" for an end, the table, fed that end,
+ * spawns at once: over policies, streaks, uptimes around resetAfter and ends.
+ * (The shim measures uptime from a little earlier than berthd: the margin.) */
+static void test_supervisor_standing_order_agrees_with_table(void **state) {
+        static const enum restart_policy policies[] = { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+        static const uint64_t uptimes_ms[] = { 0, 1, 99, 59999, 60000, 60099, 60100, 60101, 3600000 };
+        static const int codes[] = { 0, 1, -9 };
+        unsigned agreed = 0;
+
+        for (size_t p = 0; p < ELEMENTSOF(policies); p++)
+                for (unsigned streak = 0; streak < 4; streak++)
+                        for (size_t u = 0; u < ELEMENTSOF(uptimes_ms); u++)
+                                for (size_t c = 0; c < ELEMENTSOF(codes); c++) {
+                                        struct fake f;
+                                        struct sup_order o;
+
+                                        fake_init(&f, policies[p]);
+                                        run(&f);
+                                        /* build the streak with quick failures */
+                                        for (unsigned k = 0; k < streak && f.rec.state == REPLICA_RUNNING; k++) {
+                                                advance_ms(&f, 1);
+                                                feed(&f, EXIT(1));
+                                                if (f.rec.state != REPLICA_STARTING && f.rec.state != REPLICA_BACKOFF)
+                                                        break;
+                                                restart(&f);
+                                        }
+                                        if (f.rec.state != REPLICA_RUNNING)
+                                                continue;
+                                        bool ordered = sup_standing_order(&f.cfg, &f.rec, &o);
+                                        advance_ms(&f, uptimes_ms[u]);
+                                        bool failure = codes[c] != 0;
+                                        bool shim_restarts = ordered && uptimes_ms[u] * MS >= o.min_uptime_usec &&
+                                                             (!o.on_failure || failure);
+                                        feed(&f, codes[c] < 0 ? KILLED(-codes[c]) : EXIT(codes[c]));
+                                        if (shim_restarts) {
+                                                assert_int_equal(f.rec.state, REPLICA_STARTING);
+                                                assert_non_null(find_action(&f.acts, SUP_ACTION_SPAWN));
+                                                agreed++;
+                                        }
+                                }
+        assert_true(agreed > 20); /* the property was exercised */
+}
+
 static void test_supervisor_never_gives_up(void **state) {
         struct fake f;
 
@@ -1079,6 +1162,8 @@ int main(void) {
                 cmocka_unit_test(test_supervisor_jitter_bounds),
                 cmocka_unit_test(test_supervisor_backoff_delay_function),
                 cmocka_unit_test(test_supervisor_streak_resets_after_uptime),
+                cmocka_unit_test(test_supervisor_standing_order_conditions),
+                cmocka_unit_test(test_supervisor_standing_order_agrees_with_table),
                 cmocka_unit_test(test_supervisor_never_gives_up),
                 cmocka_unit_test(test_supervisor_restart_count_exact_over_10_crashes),
                 cmocka_unit_test(test_supervisor_on_failure_completed_exits),

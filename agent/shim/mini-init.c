@@ -6,8 +6,16 @@
  * forwarded to the service, SIGCHLD reaps every zombie (orphans are reparented
  * to us: PID 1 of the pid namespace, or a subreaper without one). When the
  * service ends, its exact status goes to the shim over the report channel
- * (PID 1 of a pid namespace cannot re-raise a fatal signal on itself) and we
- * exit; the kernel then kills what is left of the pid namespace.
+ * (PID 1 of a pid namespace cannot re-raise a fatal signal on itself).
+ *
+ * Then, without a pid namespace, we exit (the shim clones a fresh mini-init
+ * for the next run). As PID 1 of our own pid namespace we restart in place
+ * instead: kill(-1, SIGKILL) ends whatever else is left in the namespace (and
+ * nothing outside it), we reap it all, report "I" (idle) and block on the
+ * report channel until the shim says "S" (fork + exec the service again: no
+ * clone, no setup, and above all no cgroup migration, which costs an RCU grace
+ * period on cgroup v1) or "Q" / end of file (exit). The namespaces, mounts and
+ * cgroup membership stay as they are.
  *
  * Kernel/glibc quirk: we are a raw clone3() child of the shim, so glibc's
  * cached thread id is the shim's: no raise(), abort() or pthread_* here. */
@@ -17,6 +25,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -222,11 +231,54 @@ static void report_status(int fd, int status) {
         report_send(fd, buf);
 }
 
+/* PID 1 of a pid namespace of its own: kill(-1) then reaches exactly the rest
+ * of that namespace. Both conditions, always: kill(-1, SIGKILL) anywhere else
+ * would kill every process we may signal on the host. */
+static bool in_own_pid_namespace(const struct launch_spec *spec) {
+        return (spec->clone_flags & CLONE_NEWPID) && getpid() == 1;
+}
+
+/* Kills and reaps everything else in our pid namespace (daemons, orphans of
+ * the run that ended). Every process of the namespace descends from us, so
+ * once waitpid() says ECHILD the namespace holds us alone. kill(-1) runs
+ * under the tasklist lock: no process forked after it escapes it. */
+static void kill_namespace_rest(const struct launch_spec *spec) {
+        if (!in_own_pid_namespace(spec))
+                _exit(EXIT_CANNOT_RUN); /* never: callers check; kill(-1) must not run here */
+        if (kill(-1, SIGKILL) < 0 && errno != ESRCH)
+                shim_log("mini-init: kill(-1): %m, ignoring");
+        for (;;) {
+                pid_t p = waitpid(-1, NULL, 0);
+                if (p < 0 && errno == EINTR)
+                        continue;
+                if (p < 0)
+                        break; /* ECHILD: nobody left */
+        }
+}
+
+/* Idle between runs, blocked on the report channel (no timer, no wakeup).
+ * Returns when the shim asks for a new run; exits on "Q" or when the shim's
+ * end is gone (a shim that died leaves no idle mini-init behind). */
+static void wait_for_start(int report_fd) {
+        char c;
+
+        for (;;) {
+                ssize_t n = recv(report_fd, &c, 1, MSG_TRUNC);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0 || c == 'Q')
+                        _exit(0);
+                if (c == 'S')
+                        return;
+        }
+}
+
 _noreturn_ void mini_init_main(const struct launch_spec *spec, bool joined_v2, int report_fd, int out_fd,
                                int err_fd) {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t set;
         pid_t service, self;
+        bool in_place;
         int r;
 
         close_other_fds(report_fd, out_fd, err_fd);
@@ -250,41 +302,55 @@ _noreturn_ void mini_init_main(const struct launch_spec *spec, bool joined_v2, i
                 _exit(exit_code_for(-r));
 
         self = getpid();
+        in_place = in_own_pid_namespace(spec);
         if (self != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
                 shim_log("mini-init: PR_SET_CHILD_SUBREAPER: %m, ignoring");
 
-        service = fork();
-        if (service < 0) {
-                report_errorf(report_fd, "fork service: %m");
-                _exit(EXIT_CANNOT_RUN);
-        }
-        if (service == 0)
-                service_exec(spec, report_fd, out_fd, err_fd, self);
-
-        safe_close(out_fd);
-        safe_close(err_fd);
-
-        for (;;) {
-                siginfo_t si;
-                int sig = sigwaitinfo(&set, &si);
-
-                if (sig < 0)
-                        continue; /* EINTR: nothing is unblocked, but be safe */
-                if (sig != SIGCHLD) {
-                        /* Forward; the service may already be gone (ESRCH): fine. */
-                        (void) kill(service, sig);
-                        continue;
+        for (;;) { /* one turn per run: more than one only in place */
+                service = fork();
+                if (service < 0) {
+                        report_errorf(report_fd, "fork service: %m");
+                        _exit(EXIT_CANNOT_RUN);
                 }
+                if (service == 0)
+                        service_exec(spec, report_fd, out_fd, err_fd, self);
+
+                if (!in_place) { /* the output pipes are kept for the next run only */
+                        out_fd = safe_close(out_fd);
+                        err_fd = safe_close(err_fd);
+                }
+
                 for (;;) {
-                        int status;
-                        pid_t p = waitpid(-1, &status, WNOHANG);
-                        if (p <= 0)
-                                break;
+                        siginfo_t si;
+                        int status, sig = sigwaitinfo(&set, &si);
+                        pid_t p;
+
+                        if (sig < 0)
+                                continue; /* EINTR: nothing is unblocked, but be safe */
+                        if (sig != SIGCHLD) {
+                                /* Forward; the service may already be gone (ESRCH): fine. */
+                                (void) kill(service, sig);
+                                continue;
+                        }
+                        while ((p = waitpid(-1, &status, WNOHANG)) > 0 && p != service)
+                                ; /* an orphan: reaped, that is all */
                         if (p != service)
-                                continue; /* an orphan: reaped, that is all */
+                                continue;
                         report_status(report_fd, status);
-                        /* Mirror the status in our own exit code too, for the record. */
-                        _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+                        if (!in_place)
+                                /* Mirror the status in our own exit code too, for the record. */
+                                _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+                        break;
                 }
+
+                kill_namespace_rest(spec);
+                /* What is queued now (SIGCHLD of the leftovers, signals meant
+                 * for the service that ended) belongs to no run. Dropped
+                 * before "I": once the shim may start the next run, a signal
+                 * for it can arrive before its fork and is forwarded then. */
+                while (sigtimedwait(&set, NULL, &(const struct timespec) { 0, 0 }) > 0)
+                        ;
+                report_send(report_fd, "I");
+                wait_for_start(report_fd);
         }
 }

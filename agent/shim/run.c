@@ -7,6 +7,16 @@
  * socketpair; run_finish() turns them plus the mini-init's wait status into
  * the run's status.
  *
+ * Restart in place: a mini-init that is PID 1 of its own pid namespace does
+ * not exit when the service ends; it kills and reaps the rest of its
+ * namespace and reports "I". The run ends there (status.init_alive), and the
+ * next run_start() only sends it "S": one fork + exec in the replica, no
+ * clone, no setup, no cgroup migration (on cgroup v1 the first migration
+ * after a quiet moment waits for an RCU grace period, 8-21 ms measured). An
+ * idle mini-init that dies (OOM killer, berthd's cgroup kill) is reaped and
+ * forgotten; the next run_start() clones a fresh one, as without a pid
+ * namespace, where every run has its own mini-init.
+ *
  * Fallbacks: CLONE_INTO_CGROUP refused (EINVAL/EOPNOTSUPP/EBUSY/E2BIG) ->
  * clone3 without it, the child then writes itself into the v2 cgroup.procs
  * like the v1 ones; clone3 missing (ENOSYS, Linux < 5.3) -> clone(2) with
@@ -117,6 +127,74 @@ static pid_t clone_raw(uint64_t flags, int cgroup_fd, int *ret_pidfd, bool *ret_
         return pid < 0 ? -errno : pid;
 }
 
+bool run_init_idle(const struct shim_ctx *c) {
+        return !run_active(c) && c->run.status.init_alive;
+}
+
+static int send_signal(int pidfd, pid_t pid, int signo);
+
+static void report_done(struct shim_ctx *c) {
+        (void) epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, c->run.report_fd, NULL);
+        c->run.report_fd = safe_close(c->run.report_fd);
+}
+
+/* The idle mini-init is gone (reaped): nothing of it stays open. */
+static void forget_init(struct shim_ctx *c) {
+        struct run *run = &c->run;
+
+        if (run->report_fd >= 0)
+                report_done(c);
+        run->pidfd = safe_close(run->pidfd);
+        run->service_pidfd = safe_close(run->service_pidfd);
+        run->status.init_alive = false;
+        run->idle_reported = run->quit_sent = false;
+}
+
+/* The next run in the idle mini-init: "S", and the new run's status. The pid
+ * stays the mini-init's; the service's arrives with its "P". */
+static int start_in_place(struct shim_ctx *c) {
+        struct run *run = &c->run;
+        struct shim_status *st = &run->status;
+        int r;
+
+        if (run->report_fd < 0)
+                return -EPIPE; /* its end is closed: it is exiting */
+        if (send(run->report_fd, "S", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                return -errno;
+        *st = (struct shim_status) {
+                .shim_pid = getpid(),
+                .run = st->run + 1,
+                .state = SHIM_RUN_RUNNING,
+                .pid = st->pid,
+                .start_usec = now_usec(),
+                .start_ticks = st->start_ticks, /* the mini-init's, as for its first run */
+                .exit_code = -1,
+        };
+        run->service_pidfd = safe_close(run->service_pidfd);
+        run->have_report = run->idle_reported = run->quit_sent = false;
+        r = shim_status_write(c->spec->status_path, st, false);
+        if (r < 0)
+                shim_log("write %s: %s, ignoring", c->spec->status_path, strerror(-r));
+        shim_log("run %llu started in place, pid %d", (unsigned long long) st->run, (int) st->pid);
+        return 0;
+}
+
+/* The idle mini-init cannot take the run (its channel is gone or refuses):
+ * it is dying or must; make sure, reap it (our child: its pid cannot be
+ * reused before that) and forget it. */
+static void discard_init(struct shim_ctx *c) {
+        pid_t pid = c->run.status.pid;
+
+        (void) send_signal(c->run.pidfd, pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        forget_init(c);
+}
+
+int run_restart_in_place(struct shim_ctx *c) {
+        return run_init_idle(c) ? start_in_place(c) : -ESRCH;
+}
+
 int run_start(struct shim_ctx *c) {
         const struct launch_spec *s = c->spec;
         struct run *run = &c->run;
@@ -127,6 +205,13 @@ int run_start(struct shim_ctx *c) {
 
         if (run_active(c))
                 return -EBUSY;
+        if (run_init_idle(c)) {
+                r = start_in_place(c);
+                if (r >= 0)
+                        return 0;
+                shim_log("idle mini-init %d: %s, starting a fresh one", (int) run->status.pid, strerror(-r));
+                discard_init(c);
+        }
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
                 return -errno;
         /* Set before the clone: every report then carries its sender's pid. */
@@ -176,11 +261,6 @@ fail:
         return r;
 }
 
-static void report_done(struct shim_ctx *c) {
-        (void) epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, c->run.report_fd, NULL);
-        c->run.report_fd = safe_close(c->run.report_fd);
-}
-
 static void handle_report(struct shim_ctx *c, const char *m, size_t n, pid_t sender) {
         struct shim_status *st = &c->run.status;
         char num[16];
@@ -208,6 +288,12 @@ static void handle_report(struct shim_ctx *c, const char *m, size_t n, pid_t sen
                         st->exit_signal = atoi(num);
                         st->core_dumped = strchr(num, 'c') != NULL;
                 }
+                break;
+        case 'I':
+                if (c->run.have_report && run_active(c))
+                        c->run.idle_reported = true;
+                else
+                        shim_log("idle report without the service's end, ignoring");
                 break;
         default:
                 shim_log("unknown report '%c', ignoring", m[0]);
@@ -251,14 +337,78 @@ int run_read_reports(struct shim_ctx *c) {
         }
 }
 
+/* The run is over (st->state EXITED): the status file and the log. */
+static void run_ended(struct shim_ctx *c) {
+        struct shim_status *st = &c->run.status;
+        int r;
+
+        /* atomic (rename) but not fsync'd: berthd hears of the exit at once
+         * and syncs the state directory itself; the file describes a run of a
+         * live system and has nothing to say after a power loss */
+        r = shim_status_write(c->spec->status_path, st, false);
+        if (r < 0)
+                shim_log("write %s: %s", c->spec->status_path, strerror(-r));
+        if (st->exit_signal)
+                shim_log("run %llu ended: killed by signal %d%s%s%s", (unsigned long long) st->run, st->exit_signal,
+                         st->exec_error[0] ? ": " : "", st->exec_error, st->init_alive ? " (mini-init idle)" : "");
+        else
+                shim_log("run %llu ended: exit code %d%s%s%s", (unsigned long long) st->run, st->exit_code,
+                         st->exec_error[0] ? ": " : "", st->exec_error, st->init_alive ? " (mini-init idle)" : "");
+}
+
+bool run_finish_idle(struct shim_ctx *c) {
+        struct run *run = &c->run;
+        struct shim_status *st = &run->status;
+
+        if (!run_active(c) || !run->idle_reported)
+                return false;
+        /* exit_code/exit_signal came with the "X"/"K" report */
+        st->state = SHIM_RUN_EXITED;
+        st->exit_usec = now_usec();
+        st->acked = false;
+        st->init_alive = true;
+        run->service_pidfd = safe_close(run->service_pidfd);
+        run_ended(c);
+        return true;
+}
+
+void run_quit_init(struct shim_ctx *c) {
+        struct run *run = &c->run;
+
+        if (!run_init_idle(c) || run->quit_sent)
+                return;
+        run->quit_sent = true;
+        shim_log("telling the idle mini-init %d to exit", (int) run->status.pid);
+        if (run->report_fd < 0 || send(run->report_fd, "Q", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                (void) send_signal(run->pidfd, run->status.pid, SIGKILL);
+}
+
 void run_finish(struct shim_ctx *c, int wait_status) {
         struct run *run = &c->run;
         struct shim_status *st = &run->status;
-        int r;
 
         (void) run_read_reports(c); /* the mini-init's last words precede its exit */
         if (run->report_fd >= 0)
                 report_done(c);
+
+        if (!run_active(c)) {
+                /* an idle mini-init exited (QUIT, the OOM killer, a cgroup
+                 * kill): the run was over already, only the file changes */
+                bool quitting = run->quit_sent;
+                if (!st->init_alive)
+                        return;
+                forget_init(c);
+                shim_log("idle mini-init %d exited (wait status 0x%x)", (int) st->pid, (unsigned) wait_status);
+                /* Not when we quit: berthd may be removing the replica's
+                 * directory right now (the file would come back). The file
+                 * of a shim that is gone is never taken for a live mini-init. */
+                if (!quitting) {
+                        int r = shim_status_write(c->spec->status_path, st, false);
+                        if (r < 0)
+                                shim_log("write %s: %s", c->spec->status_path, strerror(-r));
+                }
+                return;
+        }
 
         if (!run->have_report) {
                 /* Setup failed, or the mini-init itself was killed (SIGKILL): its
@@ -275,21 +425,11 @@ void run_finish(struct shim_ctx *c, int wait_status) {
         st->state = SHIM_RUN_EXITED;
         st->exit_usec = now_usec();
         st->acked = false;
+        st->init_alive = false;
         run->pidfd = safe_close(run->pidfd);
         run->service_pidfd = safe_close(run->service_pidfd);
-
-        /* atomic (rename) but not fsync'd: berthd hears of the exit at once
-         * and syncs the state directory itself; the file describes a run of a
-         * live system and has nothing to say after a power loss */
-        r = shim_status_write(c->spec->status_path, st, false);
-        if (r < 0)
-                shim_log("write %s: %s", c->spec->status_path, strerror(-r));
-        if (st->exit_signal)
-                shim_log("run %llu ended: killed by signal %d%s%s", (unsigned long long) st->run, st->exit_signal,
-                         st->exec_error[0] ? ": " : "", st->exec_error);
-        else
-                shim_log("run %llu ended: exit code %d%s%s", (unsigned long long) st->run, st->exit_code,
-                         st->exec_error[0] ? ": " : "", st->exec_error);
+        run->idle_reported = run->quit_sent = false;
+        run_ended(c);
 }
 
 static int send_signal(int pidfd, pid_t pid, int signo) {

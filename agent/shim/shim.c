@@ -41,6 +41,14 @@ static struct shim_ctx ctx = { .cgroup_fd = -1, .run = { .pidfd = -1, .service_p
 static struct launch_spec *spec;
 static int sync_fd = -1, listen_fd = -1, client_fd = -1, signal_fd = -1, log_fd = -1;
 static bool quit_requested, log_write_failed;
+
+/* berthd's standing order (ARM): restart the run at once when it ends. */
+static struct {
+        uint64_t run; /* 0: none */
+        uint64_t min_uptime_usec;
+        bool on_failure;
+        uint64_t last_run; /* the latest run ended by the order: its ACK_EXIT is a no-op */
+} order;
 static char io_buf[64 * 1024]; /* only touched when output arrives */
 static char msg_buf[SHIM_MSG_MAX + 1]; /* control messages in and out, one at a time */
 
@@ -330,6 +338,7 @@ static void on_request(const struct shim_msg *m) {
                 }
                 break;
         case SHIM_MSG_SIGNAL:
+                order.run = 0; /* berthd stops the run: no restart of ours */
                 r = run_signal(&ctx, m->signo);
                 if (r < 0) {
                         send_error(-r, "signal %d: %s", m->signo, r == -ESRCH ? "no active run" : strerror(-r));
@@ -337,6 +346,8 @@ static void on_request(const struct shim_msg *m) {
                 }
                 break;
         case SHIM_MSG_ACK_EXIT:
+                if (m->run != 0 && m->run == order.last_run && st->run > m->run)
+                        break; /* ended by the order: nothing kept to forget */
                 if (st->state != SHIM_RUN_EXITED || st->run != m->run) {
                         send_error(ESRCH, "run %llu has not exited (current run %llu, %s)",
                                    (unsigned long long) m->run, (unsigned long long) st->run,
@@ -352,9 +363,18 @@ static void on_request(const struct shim_msg *m) {
                 break;
         case SHIM_MSG_GET_STATUS:
                 break;
+        case SHIM_MSG_ARM:
+                /* for a run that is over already: no order (the STATUS says why) */
+                order.run = m->run != 0 && run_active(&ctx) && m->run == st->run ? m->run : 0;
+                order.min_uptime_usec = m->min_uptime_usec;
+                order.on_failure = m->on_failure;
+                break;
         case SHIM_MSG_QUIT:
+                order.run = 0;
                 quit_requested = true;
-                shim_log("quit requested%s", run_active(&ctx) ? ", exiting when the run ends" : "");
+                shim_log("quit requested%s", run_active(&ctx)      ? ", exiting when the run ends"
+                                             : run_init_idle(&ctx) ? ", exiting when the idle mini-init has"
+                                                                   : "");
                 break;
         default:
                 send_error(EINVAL, "%s is not a request", shim_msg_type_to_string(m->type));
@@ -409,13 +429,62 @@ static void on_signal(void) {
                 pid_t pid = waitpid(-1, &status, WNOHANG);
                 if (pid <= 0)
                         break;
-                if (run_active(&ctx) && pid == ctx.run.status.pid) {
+                if (pid != ctx.run.status.pid)
+                        continue;
+                if (run_active(&ctx)) {
                         drain_output(); /* the service's last words go first */
                         run_finish(&ctx, status);
                         send_status(SHIM_MSG_EXITED);
                         (void) malloc_trim(0);
-                }
+                } else if (run_init_idle(&ctx))
+                        run_finish(&ctx, status); /* the idle mini-init exited: no message, the run was over */
         }
+}
+
+/* The standing order applies to the run that just ended in place. Requests
+ * berthd sent before the end come first (a SIGNAL or an ARM with RUN=0 in
+ * the queue cancels the order: berthd stopped the run). */
+static bool order_applies(void) {
+        const struct shim_status *st = &ctx.run.status;
+        char c;
+
+        if (order.run == 0 || order.run != st->run)
+                return false;
+        while (client_fd >= 0 && recv(client_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+                on_client(EPOLLIN);
+        if (order.run != st->run || quit_requested || st->exec_error[0])
+                return false;
+        if (order.on_failure && st->exit_code == 0 && st->exit_signal == 0)
+                return false;
+        return st->exit_usec >= st->start_usec && st->exit_usec - st->start_usec >= order.min_uptime_usec;
+}
+
+/* The service ended and its mini-init waits in place: report the end, or,
+ * on berthd's standing order, start the next run first (the restart does
+ * not wait for berthd: one hop, like a classic supervisor) and report both
+ * in one EXITED message. berthd records it after the fact. */
+static void on_run_idle(void) {
+        drain_output();
+        if (!run_finish_idle(&ctx))
+                return;
+        if (order_applies()) {
+                struct shim_msg m = { .type = SHIM_MSG_EXITED, .status = ctx.run.status };
+                int r;
+
+                order.run = 0;
+                r = run_restart_in_place(&ctx);
+                if (r >= 0) {
+                        order.last_run = m.status.run;
+                        m.status.shim_pid = getpid();
+                        m.status.next_started = true;
+                        send_msg(&m);
+                        return;
+                }
+                shim_log("restart at once: %s; reporting the end instead", strerror(-r));
+        }
+        order.run = 0;
+        send_status(SHIM_MSG_EXITED);
+        (void) malloc_trim(0);
 }
 
 static _noreturn_ void shutdown_shim(void) {
@@ -456,11 +525,16 @@ static _noreturn_ void event_loop(void) {
                                 break;
                         case TAG_REPORT:
                                 (void) run_read_reports(&ctx);
+                                if (run_active(&ctx) && ctx.run.idle_reported)
+                                        on_run_idle();
                                 break;
                         }
                 }
-                if (quit_requested && !run_active(&ctx))
-                        shutdown_shim();
+                if (quit_requested && !run_active(&ctx)) {
+                        if (!run_init_idle(&ctx))
+                                shutdown_shim();
+                        run_quit_init(&ctx); /* we exit once it is reaped */
+                }
         }
 }
 

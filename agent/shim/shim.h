@@ -30,7 +30,12 @@ void shim_log(const char *fmt, ...) _printf_(1, 2);
  *   "P"             the service child exists (pid from SCM_CREDENTIALS)
  *   "E<text>"       setup or exec failure, one human-readable line
  *   "X<code>"       the service exited with <code>
- *   "K<signo>[c]"   the service was killed by <signo> ("c": core dumped) */
+ *   "K<signo>[c]"   the service was killed by <signo> ("c": core dumped)
+ *   "I"             (mini-init, own pid namespace only) after X/K: the rest of
+ *                   the namespace is killed and reaped, it waits for the next run
+ * and the other way, shim -> an idle mini-init:
+ *   "S"             start the service again (restart in place)
+ *   "Q"             exit (so does the end of the channel) */
 #define REPORT_MAX 600
 void report_send(int fd, const char *msg);
 void report_errorf(int fd, const char *fmt, ...) _printf_(2, 3);
@@ -41,11 +46,13 @@ void report_errorf(int fd, const char *fmt, ...) _printf_(2, 3);
 
 /* ------------------------------------------------------------ runs (run.c) */
 struct run {
-        struct shim_status status; /* what berthd sees */
-        int pidfd;                 /* mini-init; -1 when no run is active */
+        struct shim_status status; /* what berthd sees; status.init_alive: an idle mini-init waits */
+        int pidfd;                 /* mini-init; -1 when no run is active and none is idle */
         int service_pidfd;         /* the service, once known; -1 otherwise */
         int report_fd;             /* our end of the report channel; -1 when none */
         bool have_report;          /* the mini-init reported the service's end */
+        bool idle_reported;        /* ... and then "I": it waits for the next run */
+        bool quit_sent;            /* an idle mini-init was told to exit */
 };
 
 /* epoll data tags */
@@ -59,12 +66,24 @@ struct shim_ctx {
         struct run run;
 };
 
-/* Starts run number status.run + 1. Registers the report fd on epoll_fd. */
+/* Starts run number status.run + 1: in the idle mini-init when there is one
+ * (restart in place), else in a fresh clone. Registers the report fd on epoll_fd. */
 int run_start(struct shim_ctx *c);
+/* The next run in the idle mini-init only (-ESRCH without one); no fresh
+ * clone. On success the new run has the idle mini-init's pid. */
+int run_restart_in_place(struct shim_ctx *c);
 /* Reads pending reports (non-blocking); returns -EAGAIN when drained. */
 int run_read_reports(struct shim_ctx *c);
-/* The mini-init was reaped with this wait status: finalizes run->status. */
+/* The mini-init was reaped with this wait status: finalizes run->status
+ * (active run), or forgets the idle mini-init (run already over). */
 void run_finish(struct shim_ctx *c, int wait_status);
+/* The mini-init reported the service's end and went idle ("I"): finalizes
+ * run->status with init_alive. Returns false when there was nothing to end. */
+bool run_finish_idle(struct shim_ctx *c);
+/* No run is active and a mini-init is idle (status.init_alive). */
+bool run_init_idle(const struct shim_ctx *c);
+/* Tells an idle mini-init to exit (once); its reaping ends it for good. */
+void run_quit_init(struct shim_ctx *c);
 /* Delivers a signal to the service (through the mini-init when it can catch it). */
 int run_signal(struct shim_ctx *c, int signo);
 bool run_active(const struct shim_ctx *c);

@@ -613,10 +613,18 @@ for i in range(300):
         break
 for s in held:
     s.close()
-time.sleep(0.3)
-resp = raw(req(b"GET", b"/v1/info", None))
-if not resp.startswith(b"HTTP/1.1 200"):
-    sys.exit("info after the connection flood: %r" % resp[:100])
+# berthd notices the closed connections on its next turns; under load (CI
+# runs tests in parallel on 2 cores) that can take a moment: it must serve
+# again within 10 s, and must not have died meanwhile
+t0 = time.monotonic()
+while True:
+    resp = raw(req(b"GET", b"/v1/info", None))
+    if resp.startswith(b"HTTP/1.1 200"):
+        break
+    if time.monotonic() - t0 > 10:
+        sys.exit("info after the connection flood: %r" % resp[:100])
+    time.sleep(0.1)
+print("  ok: serving again %.0f ms after the flood ended" % ((time.monotonic() - t0) * 1000))
 print("  ok: 1000 malformed requests: " + ", ".join("%s=%d" % (k.decode(), v) for k, v in sorted(counts.items())))
 if counts.get(b"500"):
     sys.exit("%d internal server errors" % counts[b"500"])
