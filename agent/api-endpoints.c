@@ -41,6 +41,8 @@ static const char *query_known(enum api_route route, enum api_method method) {
                 return "service";
         case API_ROUTE_EVENTS:
                 return "since, follow";
+        case API_ROUTE_SERVICE_LOGS:
+                return "replica, follow, tail, since, until, previous";
         default:
                 return NULL;
         }
@@ -386,6 +388,10 @@ enum MHD_Result api_dispatch(struct api_request *req) {
                 return get_replicas(req);
         case API_ROUTE_EVENTS:
                 return get_events(req);
+        case API_ROUTE_SERVICE_LOGS:
+                if (!api_name_valid(req->name))
+                        return api_reply_error(req, 404, "NotFound", NULL, "service \"%s\" not found", req->name);
+                return api_logs_reply(req);
         case API_ROUTE_SHUTDOWN:
                 return post_shutdown(req);
         case _API_ROUTE_MAX:

@@ -49,6 +49,9 @@ struct api {
 
         uint64_t events_sub;
         struct api_stream *streams;
+        struct api_log_stream *log_streams;
+        int logs_inotify_fd;                   /* -1 until a follow stream needs it */
+        sd_event_source *logs_inotify_source;
         unsigned n_follow;
 };
 
@@ -113,6 +116,17 @@ void api_heartbeat_update(struct api *a);
 /* The request is complete (body received, access checked, route and method
  * valid): do it and reply. */
 enum MHD_Result api_dispatch(struct api_request *req);
+
+/* ---- api-logs.c ---- */
+struct api_log_stream;
+/* GET /v1/services/NAME/logs (NAME a valid name). */
+enum MHD_Result api_logs_reply(struct api_request *req);
+void api_log_streams_resume(struct api *a);
+void api_log_streams_heartbeat(struct api *a);
+void api_log_streams_close_all(struct api *a);
+bool api_log_streams_hangup(struct api *a, struct MHD_Connection *conn);
+/* Releases the shared inotify instance (after MHD_stop_daemon). */
+void api_logs_done(struct api *a);
 
 /* ---- api-events.c ---- */
 enum MHD_Result api_events_reply(struct api_request *req, uint64_t since, bool follow);

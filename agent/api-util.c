@@ -50,6 +50,8 @@ static const struct {
         [API_ROUTE_ROLLOUT_PAUSE] = { M(API_METHOD_POST), "POST" },
         [API_ROUTE_ROLLOUT_RESUME] = { M(API_METHOD_POST), "POST" },
         [API_ROUTE_ROLLOUT_RESTART] = { M(API_METHOD_POST), "POST" },
+        /* a stream, like the events */
+        [API_ROUTE_SERVICE_LOGS] = { M(API_METHOD_GET), "GET" },
         [API_ROUTE_REPLICAS] = { M(API_METHOD_GET) | M(API_METHOD_HEAD), "GET, HEAD" },
         /* a stream: HEAD would have to run it to learn nothing */
         [API_ROUTE_EVENTS] = { M(API_METHOD_GET), "GET" },
@@ -70,6 +72,7 @@ static const struct {
         { "rollout/pause", API_ROUTE_ROLLOUT_PAUSE },
         { "rollout/resume", API_ROUTE_ROLLOUT_RESUME },
         { "rollout/restart", API_ROUTE_ROLLOUT_RESTART },
+        { "logs", API_ROUTE_SERVICE_LOGS },
 };
 
 int api_route_find(const char *path, char *name, size_t name_size) {
@@ -143,6 +146,9 @@ bool api_query_allowed(enum api_route route, enum api_method method, const char 
                 return streq(key, "service");
         case API_ROUTE_EVENTS:
                 return streq(key, "since") || streq(key, "follow");
+        case API_ROUTE_SERVICE_LOGS:
+                return streq(key, "replica") || streq(key, "follow") || streq(key, "tail") || streq(key, "since") ||
+                       streq(key, "until") || streq(key, "previous");
         default:
                 return false;
         }

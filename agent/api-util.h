@@ -41,6 +41,7 @@ enum api_route {
         API_ROUTE_ROLLOUT_PAUSE,   /* /v1/services/NAME/rollout/pause */
         API_ROUTE_ROLLOUT_RESUME,  /* /v1/services/NAME/rollout/resume */
         API_ROUTE_ROLLOUT_RESTART, /* /v1/services/NAME/rollout/restart */
+        API_ROUTE_SERVICE_LOGS,    /* /v1/services/NAME/logs */
         API_ROUTE_REPLICAS,        /* /v1/replicas */
         API_ROUTE_EVENTS,          /* /v1/events */
         API_ROUTE_SHUTDOWN,        /* /v1/shutdown */

@@ -343,7 +343,7 @@ static int on_hangup(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
         /* level-triggered and we act once: off until the connection is gone */
         (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        if (api_streams_hangup(c->api, c->conn))
+        if (api_streams_hangup(c->api, c->conn) || api_log_streams_hangup(c->api, c->conn))
                 return 0;
         if (c->busy) {
                 c->hup_seen = true;
@@ -434,6 +434,7 @@ static int on_mhd_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_run(sd_event_source *s, void *userdata) {
         struct api *a = userdata;
         api_streams_resume(a);
+        api_log_streams_resume(a);
         api_run(a);
         return 0;
 }
@@ -441,6 +442,7 @@ static int on_run(sd_event_source *s, void *userdata) {
 static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata) {
         struct api *a = userdata;
         api_streams_heartbeat(a);
+        api_log_streams_heartbeat(a);
         (void) sd_event_source_set_time(s, usec + API_HEARTBEAT_USEC);
         api_schedule_run(a);
         return 0;
@@ -622,6 +624,7 @@ int api_new(struct manager *m, const char *socket_path, const char *socket_group
         if (!a)
                 return log_error_errno(ENOMEM, "Out of memory.");
         a->m = m;
+        a->logs_inotify_fd = -1;
         a->event = sd_event_ref(m->event);
         a->socket_path = strdup(socket_path);
         if (!a->socket_path) {
@@ -708,6 +711,7 @@ struct api *api_free(struct api *a) {
                 /* a suspended connection at MHD_stop_daemon is an API violation:
                  * end every stream, let them run once, then stop */
                 api_streams_close_all(a);
+                api_log_streams_close_all(a);
                 (void) MHD_run(a->mhd);
                 a->io_source = sd_event_source_disable_unref(a->io_source);
                 MHD_stop_daemon(a->mhd);
@@ -717,6 +721,7 @@ struct api *api_free(struct api *a) {
         sd_event_source_disable_unref(a->run_source);
         sd_event_source_disable_unref(a->heartbeat_source);
         sd_event_source_disable_unref(a->shutdown_source);
+        api_logs_done(a);
 
         if (a->bound && a->socket_path) {
                 /* only our own socket: a successor may have bound a new one already */

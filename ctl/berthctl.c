@@ -27,6 +27,7 @@ static const struct command commands[] = {
         { "delete", "remove a service and its replicas", cmd_delete },
         { "rollout", "follow and steer rollouts: status, history, undo, pause, resume, restart", cmd_rollout },
         { "events", "show what berthd did (-f to follow, --since SEQ)", cmd_events },
+        { "logs", "show what the replicas of a service wrote (-f, --tail, --since, -p)", cmd_logs },
         { "validate", "check manifests offline; -o json prints the canonical model", cmd_validate },
         { "version", "print the versions of berthctl and berthd", cmd_version },
         { "help", "show the help of berthctl or of a command", cmd_help },

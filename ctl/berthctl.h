@@ -58,3 +58,4 @@ int cmd_rollout(const struct global_options *g, int argc, char **argv);
 /* Follows the rollouts of the named services until each is complete (exit
  * 0) or one failed (exit 1); ctl/rollout.c. */
 int rollout_wait(const struct global_options *g, const char *const *names, size_t n);
+int cmd_logs(const struct global_options *g, int argc, char **argv);

@@ -300,6 +300,8 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *userdata) {
                         return 0;
                 }
         }
+        if (t->req->on_chunk_end)
+                t->req->on_chunk_end(t->req->userdata);
         return n;
 }
 
@@ -595,9 +597,13 @@ int client_stream(const struct global_options *g, const char *path, client_line_
                 .userdata = userdata,
                 .interruptible = true,
         };
+        return client_stream_request(g, &req);
+}
+
+int client_stream_request(const struct global_options *g, const struct client_request *req) {
         struct client_response resp = {};
         struct client_error err;
-        int r = client_do(g->socket, &req, &resp, &err);
+        int r = client_do(g->socket, req, &resp, &err);
         if (r < 0) {
                 if (client_interrupted())
                         return EXIT_OK; /* Ctrl-C while the reply was being refused or cut */

@@ -38,6 +38,9 @@ struct client_request {
         const char *const *headers; /* extra "Name: value" lines, NULL-terminated; may be NULL */
         long timeout_ms;            /* 0: CLIENT_TIMEOUT_MS; < 0: none (follow streams) */
         client_line_fn on_line;     /* set: stream the reply line by line */
+        /* streams: called after each piece of data libcurl hands over (a good
+         * moment to flush buffered output); may be NULL */
+        void (*on_chunk_end)(void *userdata);
         void *userdata;
         bool interruptible;         /* SIGINT ends the request cleanly (see client_catch_sigint) */
 };
@@ -80,6 +83,9 @@ int client_call_raw(const struct global_options *g, const struct client_request 
  * on_line returns < 0, or (interruptible) SIGINT: all three are success. */
 int client_stream(const struct global_options *g, const char *path, client_line_fn on_line, void *userdata,
                   bool follow);
+
+/* The same for any prepared stream request (req->on_line set). */
+int client_stream_request(const struct global_options *g, const struct client_request *req);
 
 /* SIGINT (and SIGTERM) from now on end an interruptible request instead of
  * the process. */

@@ -42,6 +42,7 @@ static void test_api_route_find(void **state) {
                 { "/v1/services/web/rollout/", -ENOENT, NULL },
                 { "/v1/services/web/rollout/undo/x", -ENOENT, NULL },
                 { "/v1/services/web/rollout/scale", -ENOENT, NULL },
+                { "/v1/services/web/logs", API_ROUTE_SERVICE_LOGS, "web" },
                 { "/v1/replicas", API_ROUTE_REPLICAS, "" },
                 { "/v1/events", API_ROUTE_EVENTS, "" },
                 { "/v1/shutdown", API_ROUTE_SHUTDOWN, "" },
@@ -106,6 +107,7 @@ static void test_api_route_methods(void **state) {
                 { API_ROUTE_ROLLOUT_PAUSE, "POST", "POST" },
                 { API_ROUTE_ROLLOUT_RESUME, "POST", "POST" },
                 { API_ROUTE_ROLLOUT_RESTART, "POST", "POST" },
+                { API_ROUTE_SERVICE_LOGS, "GET", "GET" },
                 { API_ROUTE_REPLICAS, "GET HEAD", "GET, HEAD" },
                 { API_ROUTE_EVENTS, "GET", "GET" },
                 { API_ROUTE_SHUTDOWN, "POST", "POST" },
@@ -153,6 +155,11 @@ static void test_api_query_allowed(void **state) {
         assert_true(api_query_allowed(API_ROUTE_REPLICAS, API_METHOD_GET, "service"));
         assert_true(api_query_allowed(API_ROUTE_EVENTS, API_METHOD_GET, "since"));
         assert_true(api_query_allowed(API_ROUTE_EVENTS, API_METHOD_GET, "follow"));
+        static const char *const logs_keys[] = { "replica", "follow", "tail", "since", "until", "previous" };
+        for (size_t i = 0; i < ELEMENTSOF(logs_keys); i++)
+                assert_true(api_query_allowed(API_ROUTE_SERVICE_LOGS, API_METHOD_GET, logs_keys[i]));
+        assert_false(api_query_allowed(API_ROUTE_SERVICE_LOGS, API_METHOD_GET, "timestamps"));
+        assert_false(api_query_allowed(API_ROUTE_SERVICE_LOGS, API_METHOD_GET, "Follow"));
         assert_false(api_query_allowed(API_ROUTE_EVENTS, API_METHOD_GET, "Follow"));
         assert_false(api_query_allowed(API_ROUTE_INFO, API_METHOD_GET, "x"));
         assert_false(api_query_allowed(API_ROUTE_SERVICE_SCALE, API_METHOD_POST, "replicas"));
