@@ -319,8 +319,7 @@ void reconcile_service(struct manager *m, struct service_state *s) {
                         .ready_since = replica_ready_since(r),
                         .streak = rec->streak,
                         .failed = rec->state == REPLICA_FAILED,
-                        /* .readiness_failed: to be set from the readiness probe's
-                         * state once probes run (replica.h) */
+                        .readiness_failed = replica_readiness_failed(r),
                 };
         }
         struct rollout_input in = {

@@ -782,6 +782,10 @@ bool prober_ready(const struct prober *p) {
         return probe_set_ready(&p->set);
 }
 
+bool prober_readiness_failed(const struct prober *p) {
+        return p->set.has[PROBE_READINESS] && p->set.sm[PROBE_READINESS].status == PROBE_STATUS_FAILURE;
+}
+
 void prober_notify(struct prober *p, unsigned what) {
         if (what & PROBER_NOTIFY_READY)
                 p->notify_ready = true;

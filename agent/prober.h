@@ -65,6 +65,9 @@ struct prober *prober_free(struct prober *p);
 void prober_assume_ready(struct prober *p);
 
 bool prober_ready(const struct prober *p);
+/* The readiness probe has failed failureThreshold checks in a row (and not
+ * succeeded since): what fails a rollout to this replica's revision. */
+bool prober_readiness_failed(const struct prober *p);
 /* Does the spec gate readiness on a probe (startup or readiness)? */
 bool prober_spec_gates_readiness(const struct service_spec *spec);
 /* Has the spec a notify probe (the replica then gets a NOTIFY_SOCKET)? */

@@ -71,6 +71,10 @@ bool replica_ready(const struct replica *r) {
         return r->rec.state == REPLICA_RUNNING && !r->stop_requested && (!r->prober || prober_ready(r->prober));
 }
 
+bool replica_readiness_failed(const struct replica *r) {
+        return r->rec.state == REPLICA_RUNNING && r->prober && prober_readiness_failed(r->prober);
+}
+
 uint64_t replica_ready_since(const struct replica *r) {
         if (!replica_ready(r))
                 return 0;

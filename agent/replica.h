@@ -41,6 +41,8 @@ const struct service *replica_spec(const struct replica *r);
  * replica_ready_since(): monotonic µs it became ready, 0 when it is not. */
 bool replica_ready(const struct replica *r);
 uint64_t replica_ready_since(const struct replica *r);
+/* Its readiness probe failed past its failureThreshold in the current run. */
+bool replica_readiness_failed(const struct replica *r);
 
 /* The replica as the API shows it (see manager_replicas_json()). */
 struct json_object *replica_to_json(struct replica *r);
