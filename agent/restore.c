@@ -166,6 +166,7 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
          * status), or the status file it wrote before going away */
         struct sup_found found = { .kind = SUP_FOUND_GONE };
         struct shim_status status = {};
+        uint64_t recorded_run = r->run; /* the run the record knows of */
         /* the listening sockets first, over a connection of their own, so
          * nothing the shim says on ours can be missed */
         service_ports_restore(s, r->spec, r->socket_path, r->shim_pid);
@@ -233,6 +234,20 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                 /* the spawn was decided and recorded (and counted), but no run
                  * came of it: berthd died before or while asking. Execute
                  * the recorded decision again rather than count a failure. */
+                replica_spawn(r);
+                return 0;
+        }
+        if (r->rec.state == REPLICA_STARTING && found.kind == SUP_FOUND_EXITED && status.run == recorded_run &&
+            recorded_run != 0) {
+                /* the end of the run the record knows: the supervisor took it
+                 * already (the record says STARTING: the next run is decided
+                 * and counted), berthd died before its acknowledgement and the
+                 * START. Feeding it again would count it twice. */
+                if (r->shim_fd >= 0) {
+                        struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
+                        ack.run = status.run;
+                        (void) shim_send(r->shim_fd, &ack);
+                }
                 replica_spawn(r);
                 return 0;
         }
