@@ -146,6 +146,10 @@ bool probe_set_ready(const struct probe_set *s) {
         return true;
 }
 
+bool probe_set_readiness_failed(const struct probe_set *s) {
+        return s->has[PROBE_READINESS] && s->sm[PROBE_READINESS].status == PROBE_STATUS_FAILURE;
+}
+
 void probe_set_stop(struct probe_set *s) {
         for (unsigned k = 0; k < _PROBE_KIND_MAX; k++)
                 if (s->has[k])
@@ -156,7 +160,7 @@ unsigned probe_set_result(struct probe_set *s, enum probe_kind k, uint64_t now, 
         if ((unsigned) k >= _PROBE_KIND_MAX || !s->has[k] || !s->sm[k].active || s->over)
                 return 0;
         struct probe_sm *p = &s->sm[k];
-        bool was_ready = probe_set_ready(s);
+        bool was_ready = probe_set_ready(s), was_failed = probe_set_readiness_failed(s);
         enum probe_status before = p->status;
         unsigned ret = 0;
 
@@ -202,6 +206,8 @@ unsigned probe_set_result(struct probe_set *s, enum probe_kind k, uint64_t now, 
 
         if (probe_set_ready(s) != was_ready)
                 ret |= PROBE_RESULT_READY_CHANGED;
+        if (probe_set_readiness_failed(s) != was_failed)
+                ret |= PROBE_RESULT_READINESS_FAILED_CHANGED;
         return ret;
 }
 

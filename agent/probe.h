@@ -77,6 +77,11 @@ enum {
         PROBE_RESULT_STATUS_CHANGED = 1 << 0, /* the probe's status changed */
         PROBE_RESULT_READY_CHANGED = 1 << 1,  /* probe_set_ready() changed */
         PROBE_RESULT_RESTART = 1 << 2,        /* liveness (or startup) failed: restart the run */
+        /* probe_set_readiness_failed() changed. Not implied by READY_CHANGED:
+         * a readiness probe that never succeeded goes from pending to failed
+         * without the run ever being ready, and that is what fails a
+         * rollout (rollout.h), so the caller must look at it again. */
+        PROBE_RESULT_READINESS_FAILED_CHANGED = 1 << 3,
 };
 
 /* Kubernetes defaults: 0s delay, 10s period, 1s timeout, thresholds 1 and 3. */
@@ -107,6 +112,9 @@ void probe_set_stop(struct probe_set *s);
 uint64_t probe_set_wakeup(const struct probe_set *s, enum probe_kind k);
 
 bool probe_set_ready(const struct probe_set *s);
+/* The readiness probe has failed failureThreshold checks in a row (and not
+ * succeeded since). */
+bool probe_set_readiness_failed(const struct probe_set *s);
 
 const char *probe_kind_to_string(enum probe_kind k);     /* "startup", "liveness", "readiness" */
 const char *probe_status_to_string(enum probe_status s); /* "waiting", "pending", "success", "failure" */

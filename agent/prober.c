@@ -783,7 +783,7 @@ bool prober_ready(const struct prober *p) {
 }
 
 bool prober_readiness_failed(const struct prober *p) {
-        return p->set.has[PROBE_READINESS] && p->set.sm[PROBE_READINESS].status == PROBE_STATUS_FAILURE;
+        return probe_set_readiness_failed(&p->set);
 }
 
 void prober_notify(struct prober *p, unsigned what) {

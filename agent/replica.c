@@ -120,6 +120,12 @@ static void on_probe(struct prober *p, unsigned changes, enum probe_kind k, bool
                 log_debug("Replica %s: %s probe succeeded%s%s.", r->id, kind, *message ? ": " : "", message);
         if (changes & PROBE_RESULT_READY_CHANGED)
                 replica_update_ready(r);
+        else if (changes & PROBE_RESULT_READINESS_FAILED_CHANGED)
+                /* never ready, now failed past its threshold: a rollout to
+                 * this revision fails now (rollout_plan() reads
+                 * replica_readiness_failed()), not at its next wake-up (the
+                 * progress deadline) */
+                manager_schedule_reconcile(r->m);
         if (changes & PROBE_RESULT_RESTART) {
                 char why[SUP_MESSAGE_MAX];
                 snprintf(why, sizeof why, "%s probe failed: %s", kind, message);

@@ -140,8 +140,10 @@ static void test_probe_readiness_thresholds(void **state) {
         }
         now += S;
         assert_int_equal(check(&s, PROBE_READINESS, now, false),
-                         PROBE_RESULT_STATUS_CHANGED | PROBE_RESULT_READY_CHANGED);
+                         PROBE_RESULT_STATUS_CHANGED | PROBE_RESULT_READY_CHANGED |
+                                 PROBE_RESULT_READINESS_FAILED_CHANGED);
         assert_false(probe_set_ready(&s));
+        assert_true(probe_set_readiness_failed(&s));
         assert_int_equal(s.sm[PROBE_READINESS].failures, 3);
         /* readiness never restarts, it keeps probing */
         now += S;
@@ -153,8 +155,36 @@ static void test_probe_readiness_thresholds(void **state) {
         assert_int_equal(check(&s, PROBE_READINESS, now, true), 0);
         now += S;
         assert_int_equal(check(&s, PROBE_READINESS, now, true),
-                         PROBE_RESULT_STATUS_CHANGED | PROBE_RESULT_READY_CHANGED);
+                         PROBE_RESULT_STATUS_CHANGED | PROBE_RESULT_READY_CHANGED |
+                                 PROBE_RESULT_READINESS_FAILED_CHANGED);
         assert_true(probe_set_ready(&s));
+        assert_false(probe_set_readiness_failed(&s));
+}
+
+/* A readiness probe that never succeeds: pending, then failed past its
+ * threshold without the run ever having been ready. READY_CHANGED stays
+ * off (never ready, still not ready), so READINESS_FAILED_CHANGED is what
+ * tells the caller: a rollout to this revision fails now (it used to wait
+ * for the progress deadline). */
+static void test_probe_readiness_never_ready_fails(void **state) {
+        struct probe_set s;
+        struct probe_timing r = timing(0, 1, 1, 2);
+        setup_set(&s, NULL, NULL, &r);
+        assert_false(probe_set_readiness_failed(&s));
+        assert_int_equal(check(&s, PROBE_READINESS, T0, false), 0);
+        assert_false(probe_set_readiness_failed(&s));
+        assert_int_equal(check(&s, PROBE_READINESS, T0 + S, false),
+                         PROBE_RESULT_STATUS_CHANGED | PROBE_RESULT_READINESS_FAILED_CHANGED);
+        assert_true(probe_set_readiness_failed(&s));
+        assert_false(probe_set_ready(&s));
+        /* it keeps failing: nothing new to say */
+        assert_int_equal(check(&s, PROBE_READINESS, T0 + 2 * S, false), 0);
+        assert_true(probe_set_readiness_failed(&s));
+        /* no readiness probe: never "failed" */
+        struct probe_timing l = timing(0, 1, 1, 1);
+        setup_set(&s, NULL, &l, NULL);
+        assert_true(check(&s, PROBE_LIVENESS, T0, false) & PROBE_RESULT_RESTART);
+        assert_false(probe_set_readiness_failed(&s));
 }
 
 static void test_probe_liveness_failure_restarts_once(void **state) {
@@ -278,7 +308,8 @@ static void test_probe_notify_readiness(void **state) {
         assert_true(probe_set_ready(&s));
         /* STOPPING=1 */
         assert_int_equal(probe_set_result(&s, PROBE_READINESS, T0 + 2 * S, false),
-                         PROBE_RESULT_STATUS_CHANGED | PROBE_RESULT_READY_CHANGED);
+                         PROBE_RESULT_STATUS_CHANGED | PROBE_RESULT_READY_CHANGED |
+                                 PROBE_RESULT_READINESS_FAILED_CHANGED);
         assert_false(probe_set_ready(&s));
 }
 
@@ -316,7 +347,8 @@ static void test_probe_assume_ready(void **state) {
         for (int i = 0; i < 2; i++)
                 assert_int_equal(check(&s, PROBE_READINESS, now + (uint64_t) i * 5 * S, false), 0);
         assert_int_equal(check(&s, PROBE_READINESS, now + 10 * S, false),
-                         PROBE_RESULT_STATUS_CHANGED | PROBE_RESULT_READY_CHANGED);
+                         PROBE_RESULT_STATUS_CHANGED | PROBE_RESULT_READY_CHANGED |
+                                 PROBE_RESULT_READINESS_FAILED_CHANGED);
 }
 
 int main(void) {
@@ -326,6 +358,7 @@ int main(void) {
                 cmocka_unit_test(test_probe_initial_delay_and_period),
                 cmocka_unit_test(test_probe_period_from_check_start),
                 cmocka_unit_test(test_probe_readiness_thresholds),
+                cmocka_unit_test(test_probe_readiness_never_ready_fails),
                 cmocka_unit_test(test_probe_liveness_failure_restarts_once),
                 cmocka_unit_test(test_probe_startup_gates_the_others),
                 cmocka_unit_test(test_probe_startup_without_readiness_ready_on_success),
