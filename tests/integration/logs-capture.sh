@@ -127,6 +127,21 @@ say "  files: $(for f in $FILES; do printf '%s ' "$(basename "$f")"; done)"
 R=$("$PY" "$CRI" numbers $FILES) || fail "million-0's log is not complete and in order"
 [ "$R" = "1 1000000 1000000" ] || fail "million-0's log holds lines $R (first last count), want 1 1000000 1000000"
 ok "all 1,000,000 lines, once each, in order ($R), through two kill -9 of berthd"
+check "berthctl logs shows the same: every line once, in order"
+"$BERTHCTL" --socket "$RUN/berth.sock" logs million >"$TEST_TMP/million.out" 2>"$TEST_TMP/million.err" ||
+        fail "berthctl logs million failed: $(head -c 300 "$TEST_TMP/million.err")"
+"$PY" - "$TEST_TMP/million.out" <<'PY' || fail "berthctl logs million: not every line once, in order"
+import sys
+nums, other = [], []
+for line in open(sys.argv[1], "rb").read().split(b"\n")[:-1]:
+    (nums if line.isdigit() else other).append(line)
+if [int(n) for n in nums] != list(range(1, 1000001)):
+    bad = next((i for i, n in enumerate(nums) if int(n) != i + 1), len(nums))
+    sys.exit("%d numbered lines; the first out of place at position %d" % (len(nums), bad))
+if other != [b"done"]:
+    sys.exit("other lines: %r" % other[:5])
+print("  ok: berthctl logs million: 1..1000000 once each, in order, and 'done'")
+PY
 
 # ---------------------------------------------------------------- 2
 step "rotation at maxSize 1Mi, maxFiles 3, under a fast writer"
