@@ -22,20 +22,6 @@ OUT=$TEST_TMP/out
 ERR=$TEST_TMP/err
 FOLLOW_PID=
 
-# ctl ARGS...: runs berthctl; stdout in $OUT, stderr in $ERR, status in $RC.
-ctl() {
-        RC=0
-        "$BERTHCTL" "$@" >"$OUT" 2>"$ERR" || RC=$?
-}
-
-# expect_rc N WHAT
-expect_rc() {
-        if [ "$RC" != "$1" ]; then
-                say "--- stdout:"; cat "$OUT"; say "--- stderr:"; cat "$ERR"
-                fail "$2: exit status $RC, expected $1"
-        fi
-}
-
 # expect_out FILE TEXT: a line of FILE is TEXT exactly
 expect_line() {
         grep -qxF -- "$2" "$1" || { say "--- $1:"; cat "$1"; fail "no line \"$2\" in the output"; }

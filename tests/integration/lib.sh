@@ -435,3 +435,19 @@ for svc in sorted(os.listdir(base)):
         print(svc, idx, r.get("state"), r.get("pid"), r.get("shim_pid"), r.get("restart_count"))
 ' "$STATE/replicas"
 }
+
+# ctl ARGS...: runs berthctl; its stdout in $OUT, stderr in $ERR (files in
+# TEST_TMP unless the test set them), exit status in $RC.
+ctl() {
+        RC=0
+        "$BERTHCTL" "$@" >"${OUT:=$TEST_TMP/out}" 2>"${ERR:=$TEST_TMP/err}" || RC=$?
+}
+
+# expect_rc N WHAT: the last ctl exited with N; else its output and fail.
+expect_rc() {
+        if [ "$RC" != "$1" ]; then
+                say "--- stdout:"; cat "$OUT"; say "--- stderr:"; cat "$ERR"
+                fail "$2: exit status $RC, expected $1"
+        fi
+        ok "$2: exit $RC"
+}

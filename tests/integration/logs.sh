@@ -39,18 +39,6 @@ ERR=$TEST_TMP/err
 FOUT=$TEST_TMP/follow.out
 FOLLOW_PID=
 
-ctl() {
-        RC=0
-        "$BERTHCTL" "$@" >"$OUT" 2>"$ERR" || RC=$?
-}
-
-expect_rc() {
-        if [ "$RC" != "$1" ]; then
-                say "--- stdout:"; cat "$OUT"; say "--- stderr:"; cat "$ERR"
-                fail "$2: exit status $RC, expected $1"
-        fi
-}
-
 # expect_out TEXT WHAT: stdout is exactly TEXT (printf %b escapes)
 expect_out() {
         printf '%b' "$1" >"$TEST_TMP/want"

@@ -71,19 +71,6 @@ EOF
                 fail "could not adapt manifests/http-activated.yaml"
 }
 
-ctl() {
-        RC=0
-        "$BERTHCTL" "$@" >"$OUT" 2>"$ERR" || RC=$?
-}
-
-expect_rc() {
-        if [ "$RC" != "$1" ]; then
-                say "--- stdout:"; cat "$OUT"; say "--- stderr:"; cat "$ERR"
-                fail "$2: exit status $RC, expected $1"
-        fi
-        ok "$2: exit $RC"
-}
-
 expect_grep() {
         grep -qE -- "$2" "$1" || { say "--- $1:"; cat "$1"; fail "no line matching \"$2\" in the output"; }
 }

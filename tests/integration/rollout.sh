@@ -24,19 +24,6 @@ export SOCK BERTH_SOCKET
 OUT=$TEST_TMP/out
 ERR=$TEST_TMP/err
 
-ctl() {
-        RC=0
-        "$BERTHCTL" "$@" >"$OUT" 2>"$ERR" || RC=$?
-}
-
-expect_rc() {
-        if [ "$RC" != "$1" ]; then
-                say "--- stdout:"; cat "$OUT"; say "--- stderr:"; cat "$ERR"
-                fail "$2: exit status $RC, expected $1"
-        fi
-        ok "$2: exit $RC"
-}
-
 expect_grep() {
         grep -qE -- "$2" "$1" || { say "--- $1:"; cat "$1"; fail "no line matching \"$2\" in the output"; }
 }
