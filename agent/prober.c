@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "log.h"
 #include "macro.h"
 #include "prober.h"
@@ -412,34 +413,6 @@ static int on_socket_io(sd_event_source *s, int fd, uint32_t revents, void *user
 
 /* ---------------------------------------------------------------- exec */
 
-static int drop_bounding_set(uint64_t keep) {
-        for (int cap = 0; cap < 64; cap++) {
-                if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
-                        break;
-                if (!(keep & LAUNCH_CAP(cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-                        return -errno;
-        }
-        return 0;
-}
-
-static int drop_capabilities(uint64_t keep) {
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-        struct __user_cap_data_struct d[2];
-        if (syscall(SYS_capget, &h, d) < 0)
-                return -errno;
-        for (int i = 0; i < 2; i++) {
-                uint32_t k = (uint32_t) (keep >> (32 * i));
-                d[i].effective &= k;
-                d[i].permitted &= k;
-                d[i].inheritable &= k;
-        }
-        if (syscall(SYS_capset, &h, d) < 0)
-                return -errno;
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-                return -errno;
-        return 0;
-}
-
 _noreturn_ static void child_fail(const char *what, int err) {
         dprintf(STDOUT_FILENO, "exec probe: %s: %s\n", what, strerror(err));
         _exit(126);
@@ -518,12 +491,12 @@ _noreturn_ static void exec_child(const struct prober *p, const struct probe *pr
 
         /* the service's user, groups and capabilities, as the mini-init
          * gives them to the service */
-        int r = drop_bounding_set(l->caps_keep);
+        int r = caps_drop_bounding_set(l->caps_keep);
         if (r < 0)
                 child_fail("drop capabilities", -r);
         if (setgroups(l->n_groups, l->groups) < 0 || setgid(l->gid) < 0 || setuid(l->uid) < 0)
                 child_fail("set user", errno);
-        r = drop_capabilities(l->caps_keep);
+        r = caps_drop(l->caps_keep);
         if (r < 0)
                 child_fail("drop capabilities", -r);
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "shim.h"
 
 extern char **environ;
@@ -75,40 +76,6 @@ static void forwardable_set(sigset_t *set) {
 }
 
 /* ------------------------------------------------------------ the service child */
-
-/* The bounding set limits what any later execve can gain, root or not.
- * PR_CAPBSET_READ fails (EINVAL) past the kernel's last capability. Needs
- * CAP_SETPCAP in the effective set: call before changing uid. */
-static int drop_bounding_set(uint64_t keep) {
-        for (int cap = 0; cap < 64; cap++) {
-                if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
-                        break;
-                if (!(keep & LAUNCH_CAP(cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-                        return -errno;
-        }
-        return 0;
-}
-
-static int drop_capabilities(uint64_t keep) {
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-        struct __user_cap_data_struct d[2];
-
-        /* Root keeps permitted = inheritable | bounding across execve, so the
-         * current sets must shrink too (inheritable above all). */
-        if (syscall(SYS_capget, &h, d) < 0)
-                return -errno;
-        for (int i = 0; i < 2; i++) {
-                uint32_t k = (uint32_t) (keep >> (32 * i));
-                d[i].effective &= k;
-                d[i].permitted &= k;
-                d[i].inheritable &= k;
-        }
-        if (syscall(SYS_capset, &h, d) < 0)
-                return -errno;
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-                return -errno;
-        return 0;
-}
 
 static int exit_code_for(int error) {
         return error == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
@@ -194,7 +161,7 @@ _noreturn_ static void service_exec(const struct launch_spec *s, int report_fd, 
 
         /* Order matters: dropping the bounding set needs CAP_SETPCAP, changing
          * ids needs CAP_SETUID/SETGID, so both come before the final capset. */
-        r = drop_bounding_set(s->caps_keep);
+        r = caps_drop_bounding_set(s->caps_keep);
         if (r < 0) {
                 what = "drop capabilities";
                 goto fail;
@@ -205,7 +172,7 @@ _noreturn_ static void service_exec(const struct launch_spec *s, int report_fd, 
                 report_errorf(report_fd, "set user %u:%u: %s", (unsigned) s->uid, (unsigned) s->gid, strerror(-r));
                 _exit(EXIT_CANNOT_RUN);
         }
-        r = drop_capabilities(s->caps_keep);
+        r = caps_drop(s->caps_keep);
         if (r < 0) {
                 what = "drop capabilities";
                 goto fail;
