@@ -74,6 +74,9 @@ void replica_spawn(struct replica *r);
 /* Gives the shim the supervisor's standing order for the current run (or
  * none): a restart at once happens in the shim, recorded after the fact. */
 void replica_send_order(struct replica *r);
+/* After feeding an end the shim followed with a run of its own (next_run):
+ * if the supervisor did not take that run (no SPAWN), kill it. */
+void replica_stop_unwanted_run(struct replica *r);
 /* QUIT the shim, wait for the cgroup to empty, remove it and the state: frees r (maybe later). */
 void replica_remove(struct replica *r);
 struct sup_time sup_now(void);

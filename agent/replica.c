@@ -636,6 +636,21 @@ static int restart_in_shim(struct replica *r, char **ret_error) {
         return reply.status.pid;
 }
 
+static void do_signal(struct replica *r, int signo);
+
+void replica_stop_unwanted_run(struct replica *r) {
+        if (r->next_run == 0)
+                return;
+        /* the shim restarted on our order, but the supervisor decided
+         * otherwise (see sup_standing_order()): end that run. Its end is
+         * about a run we never started: not fed to the supervisor. */
+        log_warning("Replica %s: the shim restarted it at once, which the restart policy does not want now; "
+                    "stopping run %llu.", r->id, (unsigned long long) r->next_run);
+        r->run = r->next_run;
+        r->next_run = 0;
+        do_signal(r, SIGKILL);
+}
+
 void replica_send_order(struct replica *r) {
         struct shim_msg req = shim_msg_request(SHIM_MSG_ARM);
         struct sup_order o;
@@ -1028,19 +1043,15 @@ static bool handle_exit(struct replica *r, const struct shim_status *st) {
         }
         if (replica_feed(r, &ev))
                 return true;
-        if (r->next_run != 0) {
-                /* the shim restarted on our order, but the supervisor decided
-                 * otherwise (see sup_standing_order()): end that run. Its end
-                 * is about a run we never started: acknowledged unseen. */
-                log_warning("Replica %s: the shim restarted it at once, which the restart policy does not want now; "
-                            "stopping run %llu.", r->id, (unsigned long long) r->next_run);
-                r->run = r->next_run;
-                r->next_run = 0;
-                do_signal(r, SIGKILL);
-                return false;
+        if (st->next_started && r->shim_fd >= 0) {
+                /* recorded: the shim may forget that end (it keeps it for HELLO) */
+                struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
+                ack.run = st->run;
+                (void) shim_send(r->shim_fd, &ack);
         }
+        replica_stop_unwanted_run(r);
         if (st->next_started)
-                return false; /* the shim keeps nothing to acknowledge */
+                return false;
         if (r->shim_fd >= 0 && r->run == st->run) { /* not restarted in place yet */
                 struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
                 ack.run = st->run;

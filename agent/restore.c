@@ -167,6 +167,7 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
         struct sup_found found = { .kind = SUP_FOUND_GONE };
         struct shim_status status = {};
         uint64_t recorded_run = r->run; /* the run the record knows of */
+        bool ordered_away = false;
         /* the listening sockets first, over a connection of their own, so
          * nothing the shim says on ours can be missed */
         service_ports_restore(s, r->spec, r->socket_path, r->shim_pid);
@@ -174,8 +175,17 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                 struct shim_msg hello;
                 if (shim_recv_timeout(r->shim_fd, &hello, 1000) >= 0 && hello.type == SHIM_MSG_HELLO) {
                         status = hello.status;
-                        if (status.shim_pid == r->shim_pid && status.run > r->run && r->run != 0 &&
-                            status.state == SHIM_RUN_RUNNING && r->rec.state == REPLICA_RUNNING) {
+                        if (status.shim_pid == r->shim_pid && status.state == SHIM_RUN_RUNNING &&
+                            r->rec.state == REPLICA_RUNNING && r->run != 0 && status.prev_run == r->run &&
+                            status.run == r->run + 1) {
+                                /* the run we know ended while berthd was away and
+                                 * the shim started the next at once on our standing
+                                 * order; HELLO kept that end: it is fed as an exit
+                                 * (the record gets its status), and the new run is
+                                 * adopted as the restart (replica_spawn) */
+                                ordered_away = true;
+                        } else if (status.shim_pid == r->shim_pid && status.run > r->run && r->run != 0 &&
+                                   status.state == SHIM_RUN_RUNNING && r->rec.state == REPLICA_RUNNING) {
                                 /* ended and restarted at once by the shim on our
                                  * standing order while berthd was away: counted,
                                  * the ends themselves are not known */
@@ -184,7 +194,8 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                                 r->rec.restart_count += status.run - r->run;
                                 r->rec.run_started = sup_now();
                         }
-                        r->run = status.run;
+                        if (!ordered_away)
+                                r->run = status.run;
                         if (status.shim_pid != r->shim_pid) {
                                 r->shim_pid = status.shim_pid;
                                 (void) proc_start_ticks(r->shim_pid, &r->shim_start_ticks);
@@ -203,7 +214,17 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
          * the pid namespace itself and must not be killed (the next START
          * runs in it); without a shim it exits by itself, killing is fine */
         bool init_idle = r->shim_fd >= 0 && status.state == SHIM_RUN_EXITED && status.init_alive;
-        if (status.state == SHIM_RUN_RUNNING && r->shim_fd >= 0)
+        if (ordered_away) {
+                found = (struct sup_found) {
+                        .kind = SUP_FOUND_EXITED,
+                        .pid = status.pid,
+                        .exit_code = status.prev_exit_signal ? -1 : status.prev_exit_code,
+                        .exit_signal = status.prev_exit_signal,
+                        .oom_killed = oom_since_start(r),
+                };
+                r->next_run = status.run;
+                r->next_pid = status.pid;
+        } else if (status.state == SHIM_RUN_RUNNING && r->shim_fd >= 0)
                 found = (struct sup_found) { .kind = SUP_FOUND_RUNNING, .pid = status.pid };
         else if (status.state == SHIM_RUN_EXITED && !status.acked) {
                 found = (struct sup_found) {
@@ -226,6 +247,7 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
 
         log_info("Replica %s: %s (record: %s).", r->id,
                  found.kind == SUP_FOUND_RUNNING  ? "re-adopted, still running"
+                 : ordered_away                   ? "exited while berthd was away, restarted at once by its shim"
                  : found.kind == SUP_FOUND_EXITED ? "exited while berthd was away"
                                                   : "no shim found",
                  replica_state_to_string(r->rec.state));
@@ -267,11 +289,12 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
         if (found.kind == SUP_FOUND_EXITED && r->shim_fd >= 0) {
                 /* recorded: the shim may forget the exit now */
                 struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
-                ack.run = status.run;
+                ack.run = ordered_away ? status.prev_run : status.run;
                 (void) shim_send(r->shim_fd, &ack);
         }
         if (replica_apply(r, &a))
                 return 0; /* removed */
+        replica_stop_unwanted_run(r); /* the policy did not take the shim's new run */
         if (r->rec.state == REPLICA_RUNNING) {
                 replica_send_order(r); /* the shim may hold an older one: this one replaces it */
                 /* a re-adopted run: its probes go on (timers did not survive berthd) */

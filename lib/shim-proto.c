@@ -123,6 +123,14 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
                         enc_printf(&e, "LOG_DROPPED_BYTES=%" PRIu64 "\n", s->log_dropped_bytes);
                 if (s->log_dropping)
                         enc_printf(&e, "LOG_DROPPING=1\n");
+                if (s->prev_run > 0) {
+                        enc_printf(&e, "PREV_RUN=%" PRIu64 "\n", s->prev_run);
+                        if (s->prev_exit_signal > 0)
+                                enc_printf(&e, "PREV_EXIT_SIGNAL=%d\n", s->prev_exit_signal);
+                        else
+                                enc_printf(&e, "PREV_EXIT_CODE=%d\n", s->prev_exit_code);
+                        enc_printf(&e, "PREV_EXIT_USEC=%" PRIu64 "\n", s->prev_exit_usec);
+                }
         }
         switch (m->type) {
         case SHIM_MSG_SIGNAL:
@@ -161,7 +169,8 @@ enum key_id {
         K_VERSION, K_SHIM_PID, K_RUN, K_STATE, K_PID, K_SERVICE_PID, K_START_USEC, K_START_TICKS,
         K_EXIT_CODE, K_EXIT_SIGNAL, K_CORE_DUMPED, K_EXIT_USEC, K_ACKED, K_EXEC_ERROR,
         K_SIGNAL, K_ERRNO, K_MESSAGE, K_INIT_ALIVE, K_NEXT_STARTED, K_MIN_UPTIME_USEC, K_ON_FAILURE,
-        K_LOG_DROPPED_BYTES, K_LOG_DROPPING, K_FDS, K_FD_NAMES, _K_MAX,
+        K_LOG_DROPPED_BYTES, K_LOG_DROPPING, K_FDS, K_FD_NAMES, K_PREV_RUN, K_PREV_EXIT_CODE,
+        K_PREV_EXIT_SIGNAL, K_PREV_EXIT_USEC, _K_MAX,
 };
 
 static const char *const key_names[_K_MAX] = {
@@ -179,6 +188,8 @@ static const char *const key_names[_K_MAX] = {
         [K_LOG_DROPPED_BYTES] = "LOG_DROPPED_BYTES",
         [K_LOG_DROPPING] = "LOG_DROPPING",
         [K_FDS] = "FDS",               [K_FD_NAMES] = "FD_NAMES",
+        [K_PREV_RUN] = "PREV_RUN",     [K_PREV_EXIT_CODE] = "PREV_EXIT_CODE",
+        [K_PREV_EXIT_SIGNAL] = "PREV_EXIT_SIGNAL", [K_PREV_EXIT_USEC] = "PREV_EXIT_USEC",
 };
 
 static int dec_num(const char *v, size_t n, uint64_t max, uint64_t *ret) {
@@ -256,6 +267,21 @@ static int dec_key(struct shim_msg *m, enum key_id k, const char *v, size_t n) {
                 return r;
         case K_MIN_UPTIME_USEC:
                 return dec_num(v, n, UINT64_MAX, &m->min_uptime_usec);
+        case K_PREV_RUN:
+                return dec_num(v, n, UINT64_MAX, &s->prev_run);
+        case K_PREV_EXIT_USEC:
+                return dec_num(v, n, UINT64_MAX, &s->prev_exit_usec);
+        case K_PREV_EXIT_CODE:
+                r = dec_num(v, n, 255, &u);
+                s->prev_exit_code = (int) u;
+                return r;
+        case K_PREV_EXIT_SIGNAL:
+                r = dec_num(v, n, 64, &u);
+                if (r < 0 || u == 0)
+                        return -EBADMSG;
+                s->prev_exit_signal = (int) u;
+                s->prev_exit_code = -1;
+                return 0;
         case K_START_USEC:
         case K_START_TICKS:
         case K_EXIT_USEC:
@@ -329,6 +355,10 @@ int shim_msg_decode(const char *buf, size_t len, struct shim_msg *ret) {
                                 return -EBADMSG;
                 } else if (SEEN(K_EXIT_CODE) || SEEN(K_EXIT_SIGNAL) || m.status.init_alive || m.status.next_started)
                         return -EBADMSG; /* only a run that ended leaves an idle mini-init */
+                if (SEEN(K_PREV_RUN) != 0 &&
+                    (m.status.prev_run == 0 || m.status.prev_run >= m.status.run || !SEEN(K_PREV_EXIT_USEC) ||
+                     !!SEEN(K_PREV_EXIT_CODE) == !!SEEN(K_PREV_EXIT_SIGNAL)))
+                        return -EBADMSG; /* a previous run's end: complete, and before this run */
         }
         switch (m.type) {
         case SHIM_MSG_SIGNAL:

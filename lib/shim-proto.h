@@ -111,6 +111,14 @@ struct shim_status {
         /* the replica's log (any state): */
         uint64_t log_dropped_bytes;  /* bytes of log records dropped (write errors) since the shim started */
         bool log_dropping;           /* the shim is dropping output right now (an episode) */
+        /* the run before, when the shim ended it and started this one on the
+         * standing order and berthd has not acknowledged that end yet
+         * (ACK_EXIT prev_run): its exit, so that a berthd that was away when
+         * it happened still records it. prev_run 0: none. */
+        uint64_t prev_run;
+        int prev_exit_code;          /* -1 when killed by a signal */
+        int prev_exit_signal;
+        uint64_t prev_exit_usec;     /* CLOCK_REALTIME */
 };
 
 struct shim_msg {

@@ -408,6 +408,26 @@ static void test_proto_round_trip(void **state) {
         d = round_trip(&m);
         assert_false(d.status.next_started);
 
+        /* a run the shim started on the order, with the end of the one before */
+        m.type = SHIM_MSG_HELLO;
+        m.status.state = SHIM_RUN_RUNNING;
+        m.status.exit_code = -1, m.status.exit_signal = 0;
+        m.status.prev_run = m.status.run - 1;
+        m.status.prev_exit_code = -1, m.status.prev_exit_signal = SIGTERM;
+        m.status.prev_exit_usec = 1700000002000000ULL;
+        d = round_trip(&m);
+        assert_int_equal(d.status.prev_run, m.status.run - 1);
+        assert_int_equal(d.status.prev_exit_code, -1);
+        assert_int_equal(d.status.prev_exit_signal, SIGTERM);
+        assert_int_equal(d.status.prev_exit_usec, 1700000002000000ULL);
+        m.status.prev_exit_code = 3, m.status.prev_exit_signal = 0;
+        d = round_trip(&m);
+        assert_int_equal(d.status.prev_exit_code, 3);
+        assert_int_equal(d.status.prev_exit_signal, 0);
+        m.status.prev_run = 0;
+        d = round_trip(&m);
+        assert_int_equal(d.status.prev_run, 0);
+
         d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_FDS, .n_fds = 2, .fd_names = "http:dns" });
         assert_int_equal(d.n_fds, 2);
         assert_string_equal(d.fd_names, "http:dns");
@@ -449,6 +469,12 @@ static void test_proto_malformed(void **state) {
                 "EXIT_CODE=1\nEXIT_USEC=1\nINIT_ALIVE=2\n",
                 "MSG=STATUS\nVERSION=1\nSHIM_PID=1\nRUN=1\nSTATE=running\nPID=2\nSTART_USEC=1\nSTART_TICKS=1\n"
                 "NEXT_STARTED=1\n", /* a next run, yet this one runs */
+                "MSG=HELLO\nVERSION=1\nSHIM_PID=1\nRUN=2\nSTATE=running\nPID=2\nSTART_USEC=1\nSTART_TICKS=1\n"
+                "PREV_RUN=2\nPREV_EXIT_CODE=1\nPREV_EXIT_USEC=1\n", /* the previous run is not before this one */
+                "MSG=HELLO\nVERSION=1\nSHIM_PID=1\nRUN=2\nSTATE=running\nPID=2\nSTART_USEC=1\nSTART_TICKS=1\n"
+                "PREV_RUN=1\nPREV_EXIT_USEC=1\n", /* neither code nor signal */
+                "MSG=HELLO\nVERSION=1\nSHIM_PID=1\nRUN=2\nSTATE=running\nPID=2\nSTART_USEC=1\nSTART_TICKS=1\n"
+                "PREV_RUN=1\nPREV_EXIT_CODE=1\n", /* no time */
                 "MSG=ARM\nRUN=1\nMIN_UPTIME_USEC=0\n",  /* no ON_FAILURE */
                 "MSG=ARM\nRUN=1\nON_FAILURE=0\n",       /* no MIN_UPTIME_USEC */
                 "MSG=ARM\nMIN_UPTIME_USEC=0\nON_FAILURE=0\n", /* no RUN */

@@ -777,7 +777,19 @@ static void test_shim_standing_order(void **state) {
         assert_non_null(strstr(log1, "Z stdout F run 1\n"));
         assert_null(strstr(log1, "run 2"));
         assert_int_equal(access(p2, F_OK), 0);
-        fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ACK_EXIT, .run = 1 }, 0); /* a no-op, not an error */
+        /* the end of run 1 stays in the status until acknowledged: a berthd
+         * that connects now (it was away) learns it from HELLO */
+        assert_int_equal(st.prev_run, 1);
+        assert_int_equal(st.prev_exit_code, 3);
+        assert_int_equal(st.prev_exit_signal, 0);
+        assert_true(st.prev_exit_usec >= st.start_usec - 1000000 && st.prev_exit_usec > 0);
+        safe_close(f.fd);
+        fx_connect(&f, &reply);
+        assert_int_equal(reply.status.run, 2);
+        assert_int_equal(reply.status.prev_run, 1);
+        assert_int_equal(reply.status.prev_exit_code, 3);
+        reply = fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ACK_EXIT, .run = 1 }, 0); /* not an error */
+        assert_int_equal(reply.status.prev_run, 0); /* forgotten once acknowledged */
 
         /* run 2 on failure only: exits 0, reported, not restarted */
         fx_call(&f, (struct shim_msg) { .type = SHIM_MSG_ARM, .run = 2, .on_failure = true }, 0);

@@ -515,8 +515,12 @@ static void on_request(const struct shim_msg *m) {
                 }
                 break;
         case SHIM_MSG_ACK_EXIT:
-                if (m->run != 0 && m->run == order.last_run && st->run > m->run)
-                        break; /* ended by the order: nothing kept to forget */
+                if (m->run != 0 && m->run == order.last_run && st->run > m->run) {
+                        /* ended by the order: forget its end */
+                        if (st->prev_run == m->run)
+                                st->prev_run = 0;
+                        break;
+                }
                 if (st->state != SHIM_RUN_EXITED || st->run != m->run) {
                         send_error(ESRCH, "run %llu has not exited (current run %llu, %s)",
                                    (unsigned long long) m->run, (unsigned long long) st->run,
@@ -650,6 +654,12 @@ static void on_run_idle(void) {
                 if (r >= 0) {
                         log_new_run();
                         order.last_run = m.status.run;
+                        /* kept until berthd acknowledges it: a berthd that was
+                         * away learns this end from HELLO */
+                        ctx.run.status.prev_run = m.status.run;
+                        ctx.run.status.prev_exit_code = m.status.exit_code;
+                        ctx.run.status.prev_exit_signal = m.status.exit_signal;
+                        ctx.run.status.prev_exit_usec = m.status.exit_usec;
                         m.status.shim_pid = getpid();
                         m.status.next_started = true;
                         send_msg(&m);

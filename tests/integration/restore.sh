@@ -127,11 +127,42 @@ while [ $v -lt 5 ]; do
 done
 ok "victims: $KILLS_0 $KILLS_1 $KILLS_2 $KILLS_3 $KILLS_4 kills = restart counts"
 
+step "a run that ends while berthd is away: restarted at once by its shim, its end recorded on return"
+# a fresh replica (no crash streak): berthd's standing order lets its shim
+# restart it the moment it ends, without berthd; the next berthd must still
+# record that end with its real status (issue 4) and count the restart
+write_manifest away <<'YAML'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: away}
+spec:
+  command: [/bin/sleep, infinity]
+  terminationGracePeriod: 1s
+YAML
+wait_for all_running away 1 --timeout 10 --what "away-0 running"
+A_INIT=$(replica_pid away 0)
+A_SVC=$(service_pid away 0)
+[ -n "$A_SVC" ] || fail "away-0 has no service process"
+# the order arrives right after the start: give it a moment
+sleep 0.3
+kill9_berthd
+kill -TERM "$A_SVC"
+a_restarted() { _a=$(service_pid away 0); [ -n "$_a" ] && [ "$_a" != "$A_SVC" ]; }
+wait_for a_restarted --timeout 5 --what "away-0 restarted by its shim while berthd is down"
+ok "restarted while berthd was down: service $A_SVC -> $(service_pid away 0), same mini-init $A_INIT"
+start_berthd
+wait_for all_running away 1 --timeout 10 --what "away-0 running after berthd's return"
+[ "$(replica_pid away 0)" = "$A_INIT" ] || fail "away-0: mini-init $(replica_pid away 0), was $A_INIT"
+[ "$(record_field away 0 restart_count)" = 1 ] || fail "away-0: restart_count $(record_field away 0 restart_count), want 1"
+[ "$(record_field away 0 last_exit.signal)" = 15 ] && [ "$(record_field away 0 last_exit.reason)" = Signaled ] ||
+        fail "away-0: last_exit $(record_field away 0 last_exit.reason) signal $(record_field away 0 last_exit.signal), want Signaled 15"
+ok "recorded on return: restart_count 1, last_exit Signaled (signal 15)"
+
 step "nothing leaked"
 # one live shim and one live mini-init per record, and no other shim of ours
 records=$(records_table)
 n=$(echo "$records" | wc -l)
-[ "$n" -eq $((15 + SCALE)) ] || fail "$n records, want $((15 + SCALE)):
+[ "$n" -eq $((16 + SCALE)) ] || fail "$n records, want $((16 + SCALE)):
 $records"
 shims=$(echo "$records" | awk '{print $5}' | sort -u)
 [ "$(echo "$shims" | wc -l)" -eq "$n" ] || fail "replicas share a shim:
