@@ -762,7 +762,7 @@ int crilog_reader_seek_since(struct crilog_reader *r, uint64_t since) {
         int q;
 
         for (size_t i = r->n_files; i-- > r->cur;) {
-                off_t size, s;
+                off_t size = 0, s;
                 uint64_t t;
                 q = file_size(&r->files[i], &size);
                 if (q < 0)
@@ -799,7 +799,7 @@ int crilog_reader_seek_tail(struct crilog_reader *r, uint64_t n) {
         if (!buf)
                 return -ENOMEM;
         for (size_t i = r->n_files; i-- > r->cur;) {
-                off_t end;
+                off_t end = 0;
                 q = file_size(&r->files[i], &end);
                 if (q < 0)
                         return q;
