@@ -27,16 +27,9 @@
 #include "model-json.h"
 
 struct api_stream {
-        struct api *api;
-        struct MHD_Connection *conn;
-        struct api_stream *prev, *next;
+        struct api_stream_base base;
         uint64_t cursor; /* seq of the next event to send */
         uint64_t end;    /* without follow: stop before this seq */
-        bool follow;
-        bool suspended;
-        bool resume;     /* resume at the next run */
-        bool heartbeat;  /* send "\n" if there is nothing else */
-        bool closing;    /* berthd stops: end the stream */
         char *pending;   /* the rest of an event that did not fit */
         size_t pending_len, pending_off;
 };
@@ -105,10 +98,10 @@ static void fill_one(const struct json_object *event, void *userdata) {
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
         struct api_stream *s = cls;
-        struct events *e = manager_events(s->api->m);
+        struct events *e = manager_events(s->base.api->m);
         size_t n = 0;
 
-        if (s->closing || !e || max == 0)
+        if (s->base.closing || !e || max == 0)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
 
         if (s->pending) {
@@ -129,7 +122,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
                           next - s->cursor);
                 return MHD_CONTENT_READER_END_WITH_ERROR;
         }
-        uint64_t limit = s->follow ? next : MIN(s->end, next);
+        uint64_t limit = s->base.follow ? next : MIN(s->end, next);
         if (s->cursor < limit && n < max) {
                 struct fill f = { .s = s, .buf = buf, .max = max, .n = n, .limit = limit };
                 events_replay(e, s->cursor, fill_one, &f);
@@ -138,36 +131,19 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
                 n = f.n;
         }
         if (n > 0) {
-                s->heartbeat = false; /* data proves the connection as well */
+                s->base.heartbeat = false; /* data proves the connection as well */
                 return (ssize_t) n;
         }
-        if (!s->follow)
+        if (!s->base.follow)
                 return MHD_CONTENT_READER_END_OF_STREAM;
-        if (s->heartbeat) {
-                s->heartbeat = false;
-                buf[0] = '\n';
-                return 1;
-        }
-        /* nothing now: park the connection until an event or the heartbeat */
-        MHD_suspend_connection(s->conn);
-        s->suspended = true;
-        return 0;
+        /* nothing now: the heartbeat, or park until an event or the heartbeat */
+        return api_stream_idle(&s->base, buf);
 }
 
 static void stream_free(void *cls) {
         struct api_stream *s = cls;
-        struct api *a = s->api;
 
-        if (s->prev)
-                s->prev->next = s->next;
-        else
-                a->streams = s->next;
-        if (s->next)
-                s->next->prev = s->prev;
-        if (s->follow) {
-                a->n_follow--;
-                api_heartbeat_update(a);
-        }
+        api_stream_unlink(&s->base.api->streams, &s->base);
         free(s->pending);
         free(s);
 }
@@ -184,9 +160,9 @@ enum MHD_Result api_events_reply(struct api_request *req, uint64_t since, bool f
         if (!s)
                 return api_reply_error(req, 500, "Internal", NULL, "out of memory");
         uint64_t next = events_next_seq(e);
-        s->api = a;
-        s->conn = req->conn;
-        s->follow = follow;
+        s->base.api = a;
+        s->base.conn = req->conn;
+        s->base.follow = follow;
         s->cursor = MAX(since, first_kept(next)); /* history before the ring is gone */
         s->end = next;
 
@@ -197,14 +173,7 @@ enum MHD_Result api_events_reply(struct api_request *req, uint64_t since, bool f
                 return api_reply_error(req, 500, "Internal", NULL, "out of memory");
         }
         /* linked before anything can call stream_free */
-        s->next = a->streams;
-        if (a->streams)
-                a->streams->prev = s;
-        a->streams = s;
-        if (follow) {
-                a->n_follow++;
-                api_heartbeat_update(a);
-        }
+        api_stream_link(&a->streams, &s->base);
         snprintf(next_seq, sizeof next_seq, "%" PRIu64, next);
         (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
         (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -218,55 +187,11 @@ void api_events_on_event(const struct json_object *event, void *userdata) {
 
         /* called from inside events_emit(), maybe inside MHD_run(): only mark
          * here, resume from the defer source */
-        for (struct api_stream *s = a->streams; s; s = s->next)
-                if (s->suspended && !s->resume) {
-                        s->resume = true;
+        for (struct api_stream_base *b = a->streams; b; b = b->next)
+                if (b->suspended && !b->resume) {
+                        b->resume = true;
                         any = true;
                 }
         if (any)
                 api_schedule_run(a);
-}
-
-void api_streams_resume(struct api *a) {
-        for (struct api_stream *s = a->streams; s; s = s->next)
-                if (s->resume) {
-                        s->resume = false;
-                        if (s->suspended) {
-                                s->suspended = false;
-                                MHD_resume_connection(s->conn);
-                        }
-                }
-}
-
-void api_streams_heartbeat(struct api *a) {
-        for (struct api_stream *s = a->streams; s; s = s->next)
-                if (s->follow) {
-                        s->heartbeat = true;
-                        if (s->suspended)
-                                s->resume = true;
-                }
-}
-
-void api_streams_close_all(struct api *a) {
-        for (struct api_stream *s = a->streams; s; s = s->next) {
-                s->closing = true;
-                s->resume = false;
-                if (s->suspended) {
-                        s->suspended = false;
-                        MHD_resume_connection(s->conn);
-                }
-        }
-}
-
-bool api_streams_hangup(struct api *a, struct MHD_Connection *conn) {
-        for (struct api_stream *s = a->streams; s; s = s->next)
-                if (s->conn == conn) {
-                        s->heartbeat = true;
-                        if (s->suspended && !s->resume) {
-                                s->resume = true;
-                                api_schedule_run(a);
-                        }
-                        return true;
-                }
-        return false;
 }

@@ -48,8 +48,8 @@ struct api {
         bool shutdown_stop_services;
 
         uint64_t events_sub;
-        struct api_stream *streams;
-        struct api_log_stream *log_streams;
+        struct api_stream_base *streams;      /* GET /v1/events (api-events.c) */
+        struct api_stream_base *log_streams;  /* GET /v1/services/NAME/logs (api-logs.c) */
         int logs_inotify_fd;                   /* -1 until a follow stream needs it */
         sd_event_source *logs_inotify_source;
         unsigned n_follow;
@@ -112,6 +112,41 @@ enum MHD_Result api_reply_manager_error(struct api_request *req, int r, const st
 void api_schedule_run(struct api *a);
 void api_heartbeat_update(struct api *a);
 
+/* ---- api-stream.c ----
+ * What every streamed reply shares (the events and the logs): its connection,
+ * its place in a list of the api's, and the follow/suspend/heartbeat state.
+ * A stream type embeds it as `base` and finds itself back with container_of.
+ * A content reader with nothing to send calls api_stream_idle(); whoever has
+ * news for a parked stream calls api_stream_wake() (the resume itself waits
+ * for api.c's run defer source: a resume does not wake MHD's epoll fd). */
+struct api_stream_base {
+        struct api *api;
+        struct MHD_Connection *conn;
+        struct api_stream_base *prev, *next;
+        bool follow;
+        bool suspended;
+        bool resume;     /* resume at the next run */
+        bool heartbeat;  /* send "\n" if there is nothing else */
+        bool closing;    /* berthd stops: end the stream */
+};
+/* Links b at the head of *head (a follow stream arms the heartbeat). */
+void api_stream_link(struct api_stream_base **head, struct api_stream_base *b);
+void api_stream_unlink(struct api_stream_base **head, struct api_stream_base *b);
+/* Marks a parked stream for resuming and schedules the run; false when it
+ * was not parked (or is already marked). */
+bool api_stream_wake(struct api_stream_base *b);
+/* Nothing to send: the heartbeat ("\n", returns 1) if one is due, else
+ * the connection is parked (returns 0). */
+ssize_t api_stream_idle(struct api_stream_base *b, char *buf);
+/* Over a list: resume the marked ones (before MHD_run); give every follow
+ * stream a heartbeat; make every stream end (before MHD_stop_daemon). */
+void api_stream_list_resume(struct api_stream_base *head);
+void api_stream_list_heartbeat(struct api_stream_base *head);
+void api_stream_list_close(struct api_stream_base *head);
+/* The client of conn hung up: a heartbeat now (the write fails when it is
+ * gone). Returns whether conn has a stream in the list. */
+bool api_stream_list_hangup(struct api_stream_base *head, struct MHD_Connection *conn);
+
 /* ---- api-endpoints.c ---- */
 /* The request is complete (body received, access checked, route and method
  * valid): do it and reply. */
@@ -121,10 +156,6 @@ enum MHD_Result api_dispatch(struct api_request *req);
 struct api_log_stream;
 /* GET /v1/services/NAME/logs (NAME a valid name). */
 enum MHD_Result api_logs_reply(struct api_request *req);
-void api_log_streams_resume(struct api *a);
-void api_log_streams_heartbeat(struct api *a);
-void api_log_streams_close_all(struct api *a);
-bool api_log_streams_hangup(struct api *a, struct MHD_Connection *conn);
 /* Releases the shared inotify instance (after MHD_stop_daemon). */
 void api_logs_done(struct api *a);
 
@@ -132,12 +163,3 @@ void api_logs_done(struct api *a);
 enum MHD_Result api_events_reply(struct api_request *req, uint64_t since, bool follow);
 /* The events subscriber: wakes suspended streams. */
 void api_events_on_event(const struct json_object *event, void *userdata);
-/* Resume the streams that have something to send (before MHD_run). */
-void api_streams_resume(struct api *a);
-/* Every follow stream gets a heartbeat. */
-void api_streams_heartbeat(struct api *a);
-/* Make every stream end and resume it (before MHD_stop_daemon). */
-void api_streams_close_all(struct api *a);
-/* The client of conn hung up: if it has a follow stream, send a heartbeat
- * now (the write fails when the client is gone). Returns whether it had one. */
-bool api_streams_hangup(struct api *a, struct MHD_Connection *conn);

@@ -55,16 +55,9 @@ struct log_source {
 };
 
 struct api_log_stream {
-        struct api *api;
-        struct MHD_Connection *conn;
-        struct api_log_stream *prev, *next;
+        struct api_stream_base base;
         struct log_source *src;
         size_t n_src;
-        bool follow;
-        bool suspended;
-        bool resume;
-        bool heartbeat;
-        bool closing;
         bool gone;   /* every followed directory was removed: end */
         int sticky;  /* the source whose long line is half sent, or -1 */
         /* for readers opened later (follow) */
@@ -113,7 +106,7 @@ static void peek_all(struct api_log_stream *s) {
                 int q = crilog_reader_next(src->reader, &src->line);
                 if (q > 0)
                         src->have = true;
-                else if (q == 0 && s->follow && !crilog_reader_done(src->reader))
+                else if (q == 0 && s->base.follow && !crilog_reader_done(src->reader))
                         src->idle = true; /* at its end for now: one look per call is enough */
                 else if (q < 0) {
                         log_debug_errno(q, "Control API: reading the logs of replica %u failed: %m; ending its part.",
@@ -145,7 +138,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
         struct api_log_stream *s = cls;
         size_t n = 0;
 
-        if (s->closing || max == 0)
+        if (s->base.closing || max == 0)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
         for (size_t i = 0; i < s->n_src; i++)
                 s->src[i].idle = false;
@@ -188,35 +181,19 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
                         break;
         }
         if (n > 0) {
-                s->heartbeat = false;
+                s->base.heartbeat = false;
                 return (ssize_t) n;
         }
-        if (!s->follow || s->gone || all_done(s))
+        if (!s->base.follow || s->gone || all_done(s))
                 return MHD_CONTENT_READER_END_OF_STREAM;
-        if (s->heartbeat) {
-                s->heartbeat = false;
-                buf[0] = '\n';
-                return 1;
-        }
-        MHD_suspend_connection(s->conn);
-        s->suspended = true;
-        return 0;
+        return api_stream_idle(&s->base, buf);
 }
 
 static void stream_free(void *cls) {
         struct api_log_stream *s = cls;
-        struct api *a = s->api;
+        struct api *a = s->base.api;
 
-        if (s->prev)
-                s->prev->next = s->next;
-        else
-                a->log_streams = s->next;
-        if (s->next)
-                s->next->prev = s->prev;
-        if (s->follow) {
-                a->n_follow--;
-                api_heartbeat_update(a);
-        }
+        api_stream_unlink(&a->log_streams, &s->base);
         unwatch(a, s);
         for (size_t i = 0; i < s->n_src; i++) {
                 crilog_reader_free(s->src[i].reader);
@@ -229,7 +206,7 @@ static void stream_free(void *cls) {
 
 /* Before the stream was handed to libmicrohttpd (not linked yet). */
 static void stream_discard(struct api_log_stream *s) {
-        unwatch(s->api, s);
+        unwatch(s->base.api, s);
         for (size_t i = 0; i < s->n_src; i++) {
                 crilog_reader_free(s->src[i].reader);
                 free(s->src[i].dir);
@@ -238,12 +215,6 @@ static void stream_discard(struct api_log_stream *s) {
         free(s);
 }
 
-static void wake(struct api_log_stream *s) {
-        if (s->suspended && !s->resume) {
-                s->resume = true;
-                api_schedule_run(s->api);
-        }
-}
 
 /* One inotify instance for every follow stream (instances are a scarce
  * per-user resource: 128 by default); watching the same directory twice
@@ -260,7 +231,8 @@ static int on_inotify(sd_event_source *es, int fd, uint32_t revents, void *userd
                 for (char *p = buf; p < buf + k;) {
                         const struct inotify_event *ev = (const struct inotify_event *) p;
                         p += sizeof *ev + ev->len;
-                        for (struct api_log_stream *s = a->log_streams; s; s = s->next) {
+                        for (struct api_stream_base *b = a->log_streams; b; b = b->next) {
+                                struct api_log_stream *s = container_of(b, struct api_log_stream, base);
                                 bool mine = false, any = false;
                                 for (size_t i = 0; i < s->n_src; i++) {
                                         struct log_source *src = &s->src[i];
@@ -280,7 +252,7 @@ static int on_inotify(sd_event_source *es, int fd, uint32_t revents, void *userd
                                         continue;
                                 if (!any)
                                         s->gone = true; /* every directory is gone: end */
-                                wake(s);
+                                (void) api_stream_wake(&s->base);
                         }
                 }
         }
@@ -304,7 +276,8 @@ static int inotify_get(struct api *a) {
 }
 
 static bool wd_used_elsewhere(struct api *a, const struct api_log_stream *self, int wd) {
-        for (struct api_log_stream *s = a->log_streams; s; s = s->next) {
+        for (struct api_stream_base *b = a->log_streams; b; b = b->next) {
+                const struct api_log_stream *s = container_of(b, struct api_log_stream, base);
                 if (s == self)
                         continue;
                 for (size_t i = 0; i < s->n_src; i++)
@@ -367,10 +340,10 @@ static int source_start(struct api_log_stream *s, struct log_source *src, struct
         if (s->have_since && (q = crilog_reader_seek_since(rd, s->since)) < 0)
                 return q;
         crilog_reader_set_bounds(rd, s->have_since ? s->since : 0, s->until);
-        if (s->follow && src->wd < 0) {
+        if (s->base.follow && src->wd < 0) {
                 if (!src->dir)
                         return 0; /* the caller watches it */
-                q = add_watch(s->api, src->dir, &src->wd);
+                q = add_watch(s->base.api, src->dir, &src->wd);
                 if (q < 0)
                         return q;
         }
@@ -550,9 +523,9 @@ enum MHD_Result api_logs_reply(struct api_request *req) {
         struct api_log_stream *s = calloc(1, sizeof *s);
         if (!s)
                 return api_reply_error(req, 500, "Internal", NULL, "out of memory");
-        s->api = a;
-        s->conn = req->conn;
-        s->follow = q.follow;
+        s->base.api = a;
+        s->base.conn = req->conn;
+        s->base.follow = q.follow;
         s->sticky = -1;
         s->src = calloc(MAX(n_idx, (size_t) 1), sizeof *s->src);
         if (!s->src) {
@@ -613,7 +586,7 @@ enum MHD_Result api_logs_reply(struct api_request *req) {
         }
         if (q.follow && s->n_src == 0) {
                 /* nothing to follow: say so rather than wait forever */
-                s->follow = false;
+                s->base.follow = false;
         }
 
         struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, LOGS_BLOCK, stream_read, s,
@@ -622,14 +595,7 @@ enum MHD_Result api_logs_reply(struct api_request *req) {
                 r = -ENOMEM;
                 goto fail;
         }
-        s->next = a->log_streams;
-        if (a->log_streams)
-                a->log_streams->prev = s;
-        a->log_streams = s;
-        if (s->follow) {
-                a->n_follow++;
-                api_heartbeat_update(a);
-        }
+        api_stream_link(&a->log_streams, &s->base);
         (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
         (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
         return api_reply(req, 200, resp);
@@ -639,47 +605,4 @@ fail:
                 return api_reply_error(req, 503, "Unavailable", NULL, "cannot read the logs of %s: %s; try again later",
                                        req->name, strerror(-r));
         return api_reply_error(req, 500, "Internal", NULL, "cannot read the logs of %s: %s", req->name, strerror(-r));
-}
-
-/* ---- api.c's hooks ------------------------------------------------------- */
-
-void api_log_streams_resume(struct api *a) {
-        for (struct api_log_stream *s = a->log_streams; s; s = s->next)
-                if (s->resume) {
-                        s->resume = false;
-                        if (s->suspended) {
-                                s->suspended = false;
-                                MHD_resume_connection(s->conn);
-                        }
-                }
-}
-
-void api_log_streams_heartbeat(struct api *a) {
-        for (struct api_log_stream *s = a->log_streams; s; s = s->next)
-                if (s->follow) {
-                        s->heartbeat = true;
-                        if (s->suspended)
-                                s->resume = true;
-                }
-}
-
-void api_log_streams_close_all(struct api *a) {
-        for (struct api_log_stream *s = a->log_streams; s; s = s->next) {
-                s->closing = true;
-                s->resume = false;
-                if (s->suspended) {
-                        s->suspended = false;
-                        MHD_resume_connection(s->conn);
-                }
-        }
-}
-
-bool api_log_streams_hangup(struct api *a, struct MHD_Connection *conn) {
-        for (struct api_log_stream *s = a->log_streams; s; s = s->next)
-                if (s->conn == conn) {
-                        s->heartbeat = true;
-                        wake(s);
-                        return true;
-                }
-        return false;
 }

@@ -343,7 +343,7 @@ static int on_hangup(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
         /* level-triggered and we act once: off until the connection is gone */
         (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        if (api_streams_hangup(c->api, c->conn) || api_log_streams_hangup(c->api, c->conn))
+        if (api_stream_list_hangup(c->api->streams, c->conn) || api_stream_list_hangup(c->api->log_streams, c->conn))
                 return 0;
         if (c->busy) {
                 c->hup_seen = true;
@@ -433,16 +433,16 @@ static int on_mhd_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static int on_run(sd_event_source *s, void *userdata) {
         struct api *a = userdata;
-        api_streams_resume(a);
-        api_log_streams_resume(a);
+        api_stream_list_resume(a->streams);
+        api_stream_list_resume(a->log_streams);
         api_run(a);
         return 0;
 }
 
 static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata) {
         struct api *a = userdata;
-        api_streams_heartbeat(a);
-        api_log_streams_heartbeat(a);
+        api_stream_list_heartbeat(a->streams);
+        api_stream_list_heartbeat(a->log_streams);
         (void) sd_event_source_set_time(s, usec + API_HEARTBEAT_USEC);
         api_schedule_run(a);
         return 0;
@@ -710,8 +710,8 @@ struct api *api_free(struct api *a) {
         if (a->mhd) {
                 /* a suspended connection at MHD_stop_daemon is an API violation:
                  * end every stream, let them run once, then stop */
-                api_streams_close_all(a);
-                api_log_streams_close_all(a);
+                api_stream_list_close(a->streams);
+                api_stream_list_close(a->log_streams);
                 (void) MHD_run(a->mhd);
                 a->io_source = sd_event_source_disable_unref(a->io_source);
                 MHD_stop_daemon(a->mhd);

@@ -19,6 +19,9 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* The struct of type `type` whose member `member` is at ptr. */
+#define container_of(ptr, type, member) ((type *) ((char *) (ptr) - offsetof(type, member)))
+
 /* Take ownership of a pointer or fd: returns it and clears the source. */
 #define TAKE_PTR(p)                     \
         ({                              \
