@@ -546,6 +546,16 @@ static int reply_error(const struct client_response *resp) {
         return EXIT_FAILED;
 }
 
+int client_service_call(const struct global_options *g, const char *method, const char *name, const char *suffix,
+                        struct json_object *body, struct json_object **ret) {
+        _cleanup_free_ char *path = client_service_path(name, suffix);
+        if (!path) {
+                print_error("out of memory");
+                return EXIT_FAILED;
+        }
+        return client_call(g, method, path, body, ret);
+}
+
 int client_call_raw(const struct global_options *g, const struct client_request *req, struct json_object **ret) {
         struct client_response resp = {};
         struct client_error err;

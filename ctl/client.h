@@ -77,6 +77,9 @@ void client_response_done(struct client_response *r);
  * reply *ret (may be NULL) gets the parsed JSON body. */
 int client_call(const struct global_options *g, const char *method, const char *path, struct json_object *body,
                 struct json_object **ret);
+/* client_call on /v1/services/NAME + suffix (NULL or "": the service itself). */
+int client_service_call(const struct global_options *g, const char *method, const char *name, const char *suffix,
+                        struct json_object *body, struct json_object **ret);
 /* client_call_raw: any request (deploy sends YAML). */
 int client_call_raw(const struct global_options *g, const struct client_request *req, struct json_object **ret);
 /* client_stream: GET path, on_line per line, until the server ends the reply,

@@ -30,13 +30,8 @@ int cmd_delete(const struct global_options *g, int argc, char **argv) {
         if (r >= 0)
                 return r;
 
-        _cleanup_free_ char *path = client_service_path(name, NULL);
-        if (!path) {
-                fprintf(stderr, "berthctl: error: out of memory\n");
-                return EXIT_FAILED;
-        }
         struct json_object *reply = NULL;
-        r = client_call(g, "DELETE", path, NULL, &reply);
+        r = client_service_call(g, "DELETE", name, NULL, NULL, &reply);
         if (r != EXIT_OK)
                 return r;
         const char *deleted = json_get_str(reply, "deleted");

@@ -107,13 +107,8 @@ static void on_chunk_end(void *userdata) {
 
 /* How many replicas the service has: the prefix default. */
 static int count_replicas(const struct global_options *g, const char *service, int64_t *ret) {
-        _cleanup_free_ char *path = client_service_path(service, "");
         struct json_object *o = NULL, *reps, *total;
-        if (!path) {
-                fprintf(stderr, "berthctl: error: out of memory\n");
-                return EXIT_FAILED;
-        }
-        int r = client_call(g, "GET", path, NULL, &o);
+        int r = client_service_call(g, "GET", service, NULL, NULL, &o);
         if (r != EXIT_OK)
                 return r;
         *ret = 0;

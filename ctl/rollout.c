@@ -151,13 +151,8 @@ int rollout_wait(const struct global_options *g, const char *const *names, size_
         for (size_t i = 0; i < n; i++) {
                 struct waited *w = &v[i];
                 w->name = names[i];
-                _cleanup_free_ char *path = client_service_path(names[i], "/rollout");
                 struct json_object *o = NULL;
-                if (!path) {
-                        fprintf(stderr, "berthctl: error: out of memory\n");
-                        return EXIT_FAILED;
-                }
-                int r = client_call(g, "GET", path, NULL, &o);
+                int r = client_service_call(g, "GET", names[i], "/rollout", NULL, &o);
                 if (r != EXIT_OK)
                         return r;
                 int64_t seq = 0;
@@ -315,11 +310,8 @@ int cmd_rollout(const struct global_options *g, int argc, char **argv) {
                 return rollout_wait(g, (const char *const[]) { name }, 1);
 
         struct json_object *reply = NULL, *body = NULL;
-        _cleanup_free_ char *path = NULL;
         if (streq(sub, "history")) {
-                if (!(path = client_service_path(name, "/revisions")))
-                        return EXIT_FAILED;
-                r = client_call(g, "GET", path, NULL, &reply);
+                r = client_service_call(g, "GET", name, "/revisions", NULL, &reply);
                 if (r != EXIT_OK)
                         return r;
                 if (json)
@@ -332,13 +324,11 @@ int cmd_rollout(const struct global_options *g, int argc, char **argv) {
 
         char suffix[32];
         snprintf(suffix, sizeof suffix, "/rollout/%s", sub);
-        if (!(path = client_service_path(name, suffix)))
-                return EXIT_FAILED;
         if (have_to) {
                 body = json_object_new_object();
                 json_object_object_add(body, "toRevision", json_object_new_int64(to));
         }
-        r = client_call(g, "POST", path, body, &reply);
+        r = client_service_call(g, "POST", name, suffix, body, &reply);
         json_object_put(body);
         if (r != EXIT_OK)
                 return r;
