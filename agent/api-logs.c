@@ -240,6 +240,11 @@ static int on_inotify(sd_event_source *es, int fd, uint32_t revents, void *userd
                                                 mine = true;
                                                 if (ev->mask & IN_IGNORED)
                                                         src->wd = -1; /* the directory is gone */
+                                                /* a rotation: hold the new files now, before
+                                                 * the writer deletes the oldest pieces */
+                                                else if (src->reader &&
+                                                         (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_Q_OVERFLOW)))
+                                                        (void) crilog_reader_refresh(src->reader);
                                         }
                                         if (src->pwd >= 0 && (src->pwd == ev->wd || (ev->mask & IN_Q_OVERFLOW))) {
                                                 mine = true;

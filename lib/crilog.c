@@ -902,6 +902,25 @@ static int check_switch(struct crilog_reader *r) {
         return 1;
 }
 
+int crilog_reader_refresh(struct crilog_reader *r) {
+        struct stat st;
+        char name[64];
+        size_t before = r->n_files;
+
+        if (!r->opts.follow || r->done || r->n_files == 0 || r->cur >= r->n_files ||
+            r->n_files - r->cur >= CRILOG_HELD_MAX)
+                return 0;
+        const struct cfile *last = &r->files[r->n_files - 1];
+        run_name(r->run, 0, name, sizeof name);
+        if (fstatat(r->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            (st.st_dev == last->dev && st.st_ino == last->ino))
+                return 0; /* no rotation since (a new run is taken at the end, as ever) */
+        int q = load_run_files(r);
+        if (q < 0)
+                return q;
+        return r->n_files > before;
+}
+
 /* More bytes into the buffer. 1: something changed (read more, or moved to
  * the next file), 0: nothing now (or done: r->done). */
 static int refill(struct crilog_reader *r) {

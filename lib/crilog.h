@@ -121,6 +121,16 @@ void crilog_reader_set_bounds(struct crilog_reader *r, uint64_t since, uint64_t 
 /* The next line: 1 and *ret filled; 0 nothing more now (follow: maybe
  * later; else crilog_reader_done() is true); -errno. */
 int crilog_reader_next(struct crilog_reader *r, struct crilog_line *ret);
+/* Follow mode: take hold of the files of the current run that appeared
+ * since (pieces rotated away from the active file, the new active file)
+ * now, whatever is still unread before them: the writer deletes the oldest
+ * pieces after maxFiles rotations, and a file held open stays readable. Call
+ * it when the directory changes (inotify). Holds at most CRILOG_HELD_MAX
+ * files ahead of the one being read (a follower that far behind may still
+ * lose pieces). Returns 1 when files were taken, 0 when none, -errno. */
+#define CRILOG_HELD_MAX 64
+int crilog_reader_refresh(struct crilog_reader *r);
+
 /* No more lines will ever come (EOF without follow, or until passed). */
 bool crilog_reader_done(const struct crilog_reader *r);
 

@@ -350,6 +350,57 @@ static void test_crilog_follow(void **state) {
         remove_dir();
 }
 
+/* A follower far behind a writer that rotates and deletes the oldest pieces
+ * (maxFiles 2): refreshed at each rotation (what berthd does on inotify) it
+ * holds every piece before the writer deletes it and reads every line; not
+ * refreshed, it finds the deleted pieces gone. */
+static void rotate_and_delete(int *fd, uint64_t *t, unsigned k, bool refresh, struct crilog_reader *r) {
+        char name[32], p[512];
+        for (int i = 0; i < 3; i++)
+                rec(*fd, ++*t, "stdout", 'F', "x");
+        snprintf(name, sizeof name, "00000001.log.%u", k);
+        do_rename("00000001.log", name);
+        close(*fd);
+        *fd = open_log("00000001.log", O_APPEND);
+        if (refresh)
+                assert_true(crilog_reader_refresh(r) >= 0);
+        if (k >= 2) { /* retention: the piece before this one goes */
+                snprintf(p, sizeof p, "%s/00000001.log.%u", dir, k - 1);
+                assert_int_equal(unlink(p), 0);
+        }
+}
+
+static void check_refresh(bool refresh, size_t want_lines) {
+        make_dir();
+        int fd = open_log("00000001.log", O_APPEND);
+        uint64_t t = T0;
+        rec(fd, ++t, "stdout", 'F', "x");
+        struct crilog_reader *r = open_reader(false, true);
+        struct crilog_line l;
+        assert_int_equal(crilog_reader_next(r, &l), 1); /* it has started, then falls behind */
+        for (unsigned k = 1; k <= 5; k++)
+                rotate_and_delete(&fd, &t, k, refresh, r);
+        rec(fd, ++t, "stdout", 'F', "x");
+        char *out = drain(r);
+        size_t n = 0;
+        for (char *c = out; *c; c++)
+                n += *c == '\n';
+        assert_int_equal(n, want_lines);
+        free(out);
+        if (refresh) /* nothing refreshed without a rotation */
+                assert_int_equal(crilog_reader_refresh(r), 0);
+        close(fd);
+        crilog_reader_free(r);
+        remove_dir();
+}
+
+static void test_crilog_follow_refresh(void **state) {
+        check_refresh(true, 5 * 3 + 1);
+        /* without: piece 1 was its open active file, piece 5 is still there,
+         * but pieces 2-4 were deleted before it looked: 9 lines lost */
+        check_refresh(false, 5 * 3 + 1 - 9);
+}
+
 /* The writer acts between the reader's EOF read and its look at the
  * directory: the end of a long line goes to the old run's file and the
  * next run starts. The old file must be read to its end first. */
@@ -795,6 +846,7 @@ int main(void) {
                 cmocka_unit_test(test_crilog_long_line),
                 cmocka_unit_test(test_crilog_follow),
                 cmocka_unit_test(test_crilog_follow_race),
+                cmocka_unit_test(test_crilog_follow_refresh),
                 cmocka_unit_test(test_crilog_until_since_small),
                 cmocka_unit_test(test_crilog_since_long_line),
                 cmocka_unit_test(test_crilog_snapshot),

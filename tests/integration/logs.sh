@@ -412,6 +412,36 @@ EOF
         done
         ok "30000 lines (1.6 MB, all kept by maxFiles 10) once and in order through $pieces rotations, with -f and without"
 
+        check "-f under a fast writer rotating at 1 MiB with maxFiles 3 (pieces deleted while -f reads): every line"
+        # 300,000 lines (about 13 MB of records): the writer rotates every few
+        # ms and deletes the oldest piece; berthd takes hold of each new file
+        # on inotify, so a follower behind it loses nothing
+        write_manifest fast <<'EOF'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: fast}
+spec:
+  command: ["/bin/sh", "-c", "sleep 1; seq -f 'count %07g' 1 300000; exec sleep 1000"]
+  terminationGracePeriod: 1s
+  logging: {maxSize: 1Mi, maxFiles: 3}
+EOF
+        wait_for test -d "$STATE/logs/fast/fast-0" --timeout 10 --what "fast-0's log directory"
+        "$BERTHCTL" logs fast -f >"$FOUT" 2>"$TEST_TMP/follow.err" &
+        FOLLOW_PID=$!
+        wait_for grep -q "count 0300000" "$FOUT" --timeout 60 --what "the last of 300000 lines in logs -f"
+        kill -INT "$FOLLOW_PID"
+        wait "$FOLLOW_PID" || true
+        FOLLOW_PID=
+        pieces=$(ls "$STATE/logs/fast/fast-0/" | grep -Ec '^[0-9]{8,}\.log\.[0-9]+$' || true)
+        [ "$pieces" -le 2 ] || fail "maxFiles 3 kept $pieces pieces"
+        seq -f 'count %07g' 1 300000 >"$TEST_TMP/want"
+        if ! cmp -s "$TEST_TMP/want" "$FOUT"; then
+                say "    $(wc -l <"$FOUT") lines; first differences:"
+                diff "$TEST_TMP/want" "$FOUT" | head -n 10
+                fail "logs -f: not exactly count 1..300000 in order under 1 MiB x 3 rotation"
+        fi
+        ok "300000 lines once and in order through logs -f while the writer rotated at 1 MiB and kept 3 files"
+
         check "-f right after a deploy: picks up a replica whose log does not exist yet"
         write_manifest late <<'EOF'
 apiVersion: berth/v1
