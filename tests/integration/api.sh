@@ -88,34 +88,7 @@ deploy_file() { api POST /v1/services --data-binary @"$1" -H 'Content-Type: appl
 berthd_fds() { ls "/proc/$BERTHD_PID/fd" 2>/dev/null | wc -l; }
 
 # A small HTTP client for what curl cannot do (streams, raw bytes).
-cat >"$TEST_TMP/client.py" <<'EOF'
-import http.client, json, os, socket, sys, time
-
-SOCK = os.environ["SOCK"]
-
-class Conn(http.client.HTTPConnection):
-    def __init__(self, timeout=5):
-        super().__init__("localhost", timeout=timeout)
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(SOCK)
-
-def request(method, path, body=None, headers=None, timeout=5):
-    c = Conn(timeout)
-    c.request(method, path, body=body, headers=headers or {})
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, data, r
-
-def follow(path, timeout=5):
-    """GET a stream; returns the response (read it with readline)."""
-    c = Conn(timeout)
-    c.request("GET", path)
-    return c.getresponse()
-EOF
-export PYTHONPATH="$TEST_TMP"
+berthapi_py
 
 
 start_berthd
@@ -274,7 +247,7 @@ sed 's/value: hello/value: bonjour/' "$top_srcdir/manifests/web.yaml" >"$TEST_TM
 "$PY" - >"$TEST_TMP/rollout.out" 2>&1 <<'EOF' &
 # watch the rollout: the fewest running replicas seen, until all are revision 2
 import json, time
-from client import request
+from berthapi import request
 low, seen, t0 = 99, 0, time.monotonic()
 while time.monotonic() - t0 < 40:
     st, body, _ = request("GET", "/v1/replicas?service=web")
@@ -414,7 +387,7 @@ expect 200 "GET /v1/events?since=NEXT"
 check "?follow=1 gets a new event within 1 s of a scale"
 "$PY" - <<'EOF' || fail "follow"
 import json, sys, time
-from client import request, follow
+from berthapi import request, follow
 st, _, r0 = request("GET", "/v1/events?since=999999999")
 nxt = r0.getheader("X-Berth-Next-Seq")
 r = follow("/v1/events?follow=1&since=%s" % nxt, timeout=5)
@@ -447,7 +420,7 @@ step "heartbeat on a quiet stream; dead followers are dropped"
 # a follower that stays quiet for 17 s must see a bare "\n" (the 15 s heartbeat)
 "$PY" - >"$TEST_TMP/heartbeat.out" 2>&1 <<'EOF' &
 import time
-from client import request, follow
+from berthapi import request, follow
 st, _, r0 = request("GET", "/v1/events?since=999999999")
 r = follow("/v1/events?follow=1&since=999999999", timeout=20)
 t0 = time.monotonic()
@@ -462,7 +435,7 @@ sleep 0.5
 _fd0=$(berthd_fds)
 "$PY" - <<'EOF' &
 import time
-from client import follow
+from berthapi import follow
 streams = [follow("/v1/events?follow=1&since=999999999", timeout=5) for _ in range(5)]
 time.sleep(60)
 EOF

@@ -451,3 +451,89 @@ expect_rc() {
         fi
         ok "$2: exit $RC"
 }
+
+# expect_grep FILE REGEX: a line of FILE matches REGEX (else FILE and fail).
+expect_grep() {
+        grep -qE -- "$2" "$1" || { say "--- $1:"; cat "$1"; fail "no line matching \"$2\" in the output"; }
+}
+
+# free_port: a free loopback TCP port (bound to 0 by the kernel, then released).
+free_port() {
+        "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# berthapi_py: writes $TEST_TMP/berthapi.py, a python3 client of berthd's API
+# on $SOCK (exported), and puts it on PYTHONPATH. For what curl cannot do
+# (streams, raw bytes) and for reading JSON fields:
+#   request(method, path, body=None, headers=None, timeout=5) -> (status, data, response)
+#   get(path, timeout=10) -> the parsed JSON body
+#   follow(path, timeout=5) -> the response of a stream (read it with readline())
+berthapi_py() {
+        export SOCK
+        cat >"$TEST_TMP/berthapi.py" <<'EOF'
+import http.client, json, os, socket
+
+SOCK = os.environ["SOCK"]
+
+class Conn(http.client.HTTPConnection):
+    def __init__(self, timeout=5):
+        super().__init__("localhost", timeout=timeout)
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(SOCK)
+
+def request(method, path, body=None, headers=None, timeout=5):
+    c = Conn(timeout)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data, r
+
+def get(path, timeout=10):
+    return json.loads(request("GET", path, timeout=timeout)[1])
+
+def follow(path, timeout=5):
+    c = Conn(timeout)
+    c.request("GET", path)
+    return c.getresponse()
+EOF
+        PYTHONPATH="$TEST_TMP${PYTHONPATH:+:$PYTHONPATH}"
+        export PYTHONPATH
+}
+
+# http_load_py: writes $TEST_TMP/httpload.py, a client loop against a
+# loopback HTTP port: python3 httpload.py PORT OUT STOPFILE. 4 threads GET /
+# until STOPFILE exists (at most 240 s, should the test die); it touches
+# OUT.started once it runs, then writes OUT: "window START END" (wall-clock
+# seconds), then one line per request, "START ok BODY" or "START FAIL error",
+# START the time the request began.
+http_load_py() {
+        cat >"$TEST_TMP/httpload.py" <<'EOF'
+import os, sys, threading, time, urllib.request
+port, out, stop = sys.argv[1], sys.argv[2], sys.argv[3]
+lines, lock = [], threading.Lock()
+t0 = time.monotonic()
+w0 = time.time()
+def run():
+    while not os.path.exists(stop) and time.monotonic() - t0 < 240:
+        start = time.time()
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%s/" % port, timeout=10) as r:
+                body = r.read().decode().strip()
+                line = "ok " + body if r.status == 200 else "FAIL status %d" % r.status
+        except Exception as e:
+            line = "FAIL %r" % e
+        with lock:
+            lines.append("%.3f %s" % (start, line))
+open(out + ".started", "w").close()
+ts = [threading.Thread(target=run) for _ in range(4)]
+for t in ts: t.start()
+for t in ts: t.join()
+with open(out + ".tmp", "w") as f:
+    f.write("window %.3f %.3f\n" % (w0, time.time()))
+    f.write("\n".join(lines) + "\n")
+os.rename(out + ".tmp", out)
+EOF
+}

@@ -28,8 +28,7 @@ export BERTH_SOCKET
 SVC=http-activated
 CLIENT_PID=
 
-# a free loopback port: bound to 0 by the kernel, then released
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 say "port: 127.0.0.1:$PORT"
 
 # manifest GREETING [PORT]: the example, on our port, with GREETING set
@@ -41,38 +40,15 @@ manifest() {
                 fail "could not adapt manifests/http-activated.yaml"
 }
 
-# The client: THREADS threads GET / in a loop until $TEST_TMP/stop exists;
-# one line per request in $1: "ok BODY" or "FAIL error".
-cat >"$TEST_TMP/client.py" <<'PY'
-import os, sys, threading, time, urllib.request
-port, out, stop = sys.argv[1], sys.argv[2], sys.argv[3]
-lines, lock = [], threading.Lock()
-t0 = time.monotonic()
-def run():
-    while not os.path.exists(stop) and time.monotonic() - t0 < 150:  # bounded even if the test dies
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%s/" % port, timeout=10) as r:
-                body = r.read().decode().strip()
-                line = "ok " + body if r.status == 200 else "FAIL status %d" % r.status
-        except Exception as e:
-            line = "FAIL %r" % e
-        with lock:
-            lines.append(line)
-ts = [threading.Thread(target=run) for _ in range(4)]
-for t in ts: t.start()
-for t in ts: t.join()
-dt = time.monotonic() - t0
-with open(out + ".tmp", "w") as f:
-    f.write("elapsed %.3f\n" % dt)
-    f.write("\n".join(lines) + "\n")
-os.rename(out + ".tmp", out)
-PY
+# The client loop (lib.sh's httpload.py); client_stop leaves in $CLIENT_OUT
+# "elapsed SECONDS", then one line per request: "ok BODY" or "FAIL error".
+http_load_py
 
 # client_start NAME / client_stop: a client loop around an action
 client_start() {
         CLIENT_OUT=$TEST_TMP/client.$1
         rm -f "$TEST_TMP/stop"
-        "$PY" "$TEST_TMP/client.py" "$PORT" "$CLIENT_OUT" "$TEST_TMP/stop" &
+        "$PY" "$TEST_TMP/httpload.py" "$PORT" "$CLIENT_OUT.raw" "$TEST_TMP/stop" &
         CLIENT_PID=$!
         sleep 1 # traffic before the action
 }
@@ -81,7 +57,9 @@ client_stop() {
         touch "$TEST_TMP/stop"
         wait "$CLIENT_PID"
         CLIENT_PID=
-        [ -f "$CLIENT_OUT" ] || fail "the client wrote no results"
+        [ -f "$CLIENT_OUT.raw" ] || fail "the client wrote no results"
+        awk 'NR == 1 && $1 == "window" { printf "elapsed %.3f\n", $3 - $2; next } { sub(/^[0-9.]+ /, ""); print }' \
+                "$CLIENT_OUT.raw" >"$CLIENT_OUT"
         _n=$(grep -c '^ok ' "$CLIENT_OUT")
         _f=$(grep -c '^FAIL' "$CLIENT_OUT")
         _s=$(sed -n 's/^elapsed //p' "$CLIENT_OUT")
@@ -182,7 +160,7 @@ ok "the new berthd holds the same socket (inode $INODE), adopted from a shim"
 
 step "a new revision on another port: bound, and the old one closes after the last old replica"
 OLD_PORT=$PORT
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 manifest rev4 "$PORT"
 wait_for all_at 4 --timeout 90 --what "every replica at revision 4"
 curl -sf "http://127.0.0.1:$PORT/" | grep -q '^rev4 ' || fail "no answer from revision 4 on port $PORT"

@@ -46,8 +46,7 @@ OUT=$TEST_TMP/out
 ERR=$TEST_TMP/err
 DEADLINE=30
 
-# a free loopback port: bound to 0 by the kernel, then released (ports.sh)
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 say "port: 127.0.0.1:$PORT"
 
 # manifest GREETING: the example on our port with GREETING set, the rolling
@@ -71,39 +70,15 @@ EOF
                 fail "could not adapt manifests/http-activated.yaml"
 }
 
-expect_grep() {
-        grep -qE -- "$2" "$1" || { say "--- $1:"; cat "$1"; fail "no line matching \"$2\" in the output"; }
-}
-
 # now: wall-clock seconds, as the client stamps its requests (time.time())
 now() { "$PY" -c 'import time; print("%.3f" % time.time())'; }
 
-# the API on the unix socket (python3, as rollout.sh)
-cat >"$TEST_TMP/api.py" <<'EOF'
-import http.client, json, os, socket
-
-class Conn(http.client.HTTPConnection):
-    def __init__(self):
-        super().__init__("localhost", timeout=10)
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(10)
-        self.sock.connect(os.environ["SOCK"])
-
-def get(path):
-    c = Conn()
-    c.request("GET", path)
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    return json.loads(body)
-EOF
-export PYTHONPATH="$TEST_TMP"
+berthapi_py
 
 rollout_field() {
         "$PY" -c '
 import sys
-from api import get
+from berthapi import get
 v = get("/v1/services/%s/rollout" % sys.argv[1])[sys.argv[2]]
 print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' "$SVC" "$1"
 }
@@ -112,7 +87,7 @@ print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' "$
 revisions() {
         "$PY" -c '
 import sys
-from api import get
+from berthapi import get
 print(" ".join(sorted(str(r["revision"]) for r in get("/v1/replicas?service=" + sys.argv[1]))))' "$SVC"
 }
 
@@ -127,35 +102,7 @@ r = json.load(sys.stdin)
 sys.exit(0 if len(r) == 3 and all(x["state"] == "running" and x["revision"] == int(sys.argv[1]) for x in r) else 1)' "$1"
 }
 
-# The client (ports.sh's, with times): 4 threads GET / in a loop until
-# $TEST_TMP/stop exists; one line per request: "START ok BODY" or
-# "START FAIL error", START the wall-clock time the request began.
-cat >"$TEST_TMP/client.py" <<'PY'
-import os, sys, threading, time, urllib.request
-port, out, stop = sys.argv[1], sys.argv[2], sys.argv[3]
-lines, lock = [], threading.Lock()
-t0 = time.monotonic()
-w0 = time.time()
-def run():
-    while not os.path.exists(stop) and time.monotonic() - t0 < 240:  # bounded even if the test dies
-        start = time.time()
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%s/" % port, timeout=10) as r:
-                body = r.read().decode().strip()
-                line = "ok " + body if r.status == 200 else "FAIL status %d" % r.status
-        except Exception as e:
-            line = "FAIL %r" % e
-        with lock:
-            lines.append("%.3f %s" % (start, line))
-open(out + ".started", "w").close()
-ts = [threading.Thread(target=run) for _ in range(4)]
-for t in ts: t.start()
-for t in ts: t.join()
-with open(out + ".tmp", "w") as f:
-    f.write("window %.3f %.3f\n" % (w0, time.time()))
-    f.write("\n".join(lines) + "\n")
-os.rename(out + ".tmp", out)
-PY
+http_load_py
 
 # ---------------------------------------------------------------------------
 step "revision 1 (GREETING=rev1): deploy --wait"
@@ -169,7 +116,7 @@ wait_for sh -c 'curl -sf "http://127.0.0.1:$1/" | grep -q "^rev1 "' _ "$PORT" --
 ok "3 replicas of revision 1 serve 127.0.0.1:$PORT"
 
 CLIENT_OUT=$TEST_TMP/client.out
-"$PY" "$TEST_TMP/client.py" "$PORT" "$CLIENT_OUT" "$TEST_TMP/stop" &
+"$PY" "$TEST_TMP/httpload.py" "$PORT" "$CLIENT_OUT" "$TEST_TMP/stop" &
 CLIENT_PID=$!
 wait_for test -e "$CLIENT_OUT.started" --timeout 10 --what "the client loop started"
 sleep 2 # traffic on revision 1 first

@@ -24,10 +24,6 @@ export SOCK BERTH_SOCKET
 OUT=$TEST_TMP/out
 ERR=$TEST_TMP/err
 
-expect_grep() {
-        grep -qE -- "$2" "$1" || { say "--- $1:"; cat "$1"; fail "no line matching \"$2\" in the output"; }
-}
-
 # web VERSION [EXTRA SPEC LINES...]: a manifest for the service web on stdout
 web() {
         _w_v=$1
@@ -47,29 +43,7 @@ EOF
         for _w_l in "$@"; do printf '  %s\n' "$_w_l"; done
 }
 
-# a tiny client of the API on the unix socket (python3, as api.sh)
-cat >"$TEST_TMP/client.py" <<'EOF'
-import http.client, json, os, socket
-
-SOCK = os.environ["SOCK"]
-
-class Conn(http.client.HTTPConnection):
-    def __init__(self):
-        super().__init__("localhost", timeout=10)
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(10)
-        self.sock.connect(SOCK)
-
-def get(path):
-    c = Conn()
-    c.request("GET", path)
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    return json.loads(body)
-EOF
-export PYTHONPATH="$TEST_TMP"
+berthapi_py
 
 # watch OLD_REV OUTFILE: in the background, polls /v1/replicas every 10 ms
 # and writes "LOW_RUNNING LOW_RUNNING_OF_REV<=OLD_REV MAX_NOT_STOPPING LOOKS
@@ -79,7 +53,7 @@ watch() {
         rm -f "$2.started"
         "$PY" - "$1" "$2.started" >"$2" 2>&1 <<'EOF' &
 import json, signal, sys, time
-from client import get
+from berthapi import get
 old = int(sys.argv[1])
 low, low_old, high, n, mixed = 99, 99, 0, 0, 0
 stop = False
@@ -119,14 +93,14 @@ unwatch() {
 # revisions_of: the sorted revisions of the replicas that are not stopping
 revisions_of() {
         "$PY" -c '
-from client import get
+from berthapi import get
 print(" ".join(str(r["revision"]) for r in get("/v1/replicas?service=web") if r["state"] not in ("stopping", "killing")))'
 }
 
 rollout_field() {
         "$PY" -c '
 import sys
-from client import get
+from berthapi import get
 v = get("/v1/services/web/rollout")[sys.argv[1]]
 print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' "$1"
 }
@@ -311,7 +285,7 @@ write_manifest dirsvc <"$TEST_TMP/dir-good.yaml"
 dir_field() {
         "$PY" -c '
 import sys
-from client import get
+from berthapi import get
 try:
     print(get("/v1/services/dirsvc/rollout")[sys.argv[1]])
 except Exception:
@@ -329,7 +303,7 @@ sleep 2
 [ "$(dir_field heldDigest)" != None ] || fail "dirsvc holds no digest"
 ok "rescan: dirsvc stays on revision 1 (the failed spec is held back)"
 sed 's|replicas: 2|replicas: 3|' "$TEST_TMP/dir-good.yaml" | sed 's|command: \[/bin/sleep, "1000"\]|command: [/bin/sh, -c, "exit 1"]|' | write_manifest dirsvc
-scaled() { [ "$("$PY" -c 'from client import get; print(get("/v1/services/dirsvc")["replicas"]["desired"])')" = 3 ] && [ "$(dir_field target)" = 1 ]; }
+scaled() { [ "$("$PY" -c 'from berthapi import get; print(get("/v1/services/dirsvc")["replicas"]["desired"])')" = 3 ] && [ "$(dir_field target)" = 1 ]; }
 wait_for scaled --timeout 10 --what "dirsvc scaled to 3 on revision 1 (the held spec's replica count followed)"
 sed 's|sleep, "1000"|sleep, "2000"|' "$TEST_TMP/dir-good.yaml" | write_manifest dirsvc
 wait_for dir_complete 3 --timeout 20 --what "dirsvc rolled to revision 3 once its file changed"
