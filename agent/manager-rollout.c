@@ -152,6 +152,17 @@ static void rollout_emit(struct manager *m, struct service_state *s, const char 
         events_emit(m->events, type, s->name, -1, rollout_extra(s), "%s", msg);
 }
 
+/* A rollout starts from here: progressing, no failure, its clocks now. */
+static void rollout_start(struct service_state *s, bool is_rollback) {
+        s->ro.status = ROLLOUT_PROGRESSING;
+        s->ro.failure = ROLLOUT_FAILURE_NONE;
+        s->ro.progress_at = now_monotonic_usec();
+        s->ro.best_available = 0;
+        s->ro_rollback = is_rollback;
+        s->ro_started_at = now_realtime_usec();
+        s->ro_last_available = 0;
+}
+
 void manager_rollout_begin(struct manager *m, struct service_state *s, const char *cause) {
         struct revision *prev = service_history_find(s, s->ro.target);
         if (prev && s->ro.target != s->last_complete && prev->status == REVISION_PROGRESSING)
@@ -160,13 +171,7 @@ void manager_rollout_begin(struct manager *m, struct service_state *s, const cha
         s->ro.target = s->revision; /* before adding: pruning keeps the target */
         if (service_history_add(s, s->revision, s->desired, cause) < 0)
                 log_error("Out of memory recording revision %llu of %s.", (unsigned long long) s->revision, s->name);
-        s->ro.status = ROLLOUT_PROGRESSING;
-        s->ro.failure = ROLLOUT_FAILURE_NONE;
-        s->ro.progress_at = now_monotonic_usec();
-        s->ro.best_available = 0;
-        s->ro_rollback = false;
-        s->ro_started_at = now_realtime_usec();
-        s->ro_last_available = 0;
+        rollout_start(s, false);
         rollout_emit(m, s, "RolloutStarted", "rollout to revision %llu started (%s)%s",
                      (unsigned long long) s->revision, cause, s->ro.paused ? ", paused" : "");
 }
@@ -186,13 +191,7 @@ static int rollout_go_back(struct manager *m, struct service_state *s, uint64_t 
         s->ro.stable = s->ro.target;
         s->revision = to;
         s->ro.target = to;
-        s->ro.status = ROLLOUT_PROGRESSING;
-        s->ro.failure = ROLLOUT_FAILURE_NONE;
-        s->ro.progress_at = now_monotonic_usec();
-        s->ro.best_available = 0;
-        s->ro_rollback = is_rollback;
-        s->ro_started_at = now_realtime_usec();
-        s->ro_last_available = 0;
+        rollout_start(s, is_rollback);
         h->status = REVISION_PROGRESSING;
         return 0;
 }
