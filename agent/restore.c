@@ -184,15 +184,6 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                                  * (the record gets its status), and the new run is
                                  * adopted as the restart (replica_spawn) */
                                 ordered_away = true;
-                        } else if (status.shim_pid == r->shim_pid && status.run > r->run && r->run != 0 &&
-                                   status.state == SHIM_RUN_RUNNING && r->rec.state == REPLICA_RUNNING) {
-                                /* ended and restarted at once by the shim on our
-                                 * standing order while berthd was away: counted,
-                                 * the ends themselves are not known */
-                                log_info("Replica %s: restarted by its shim while berthd was away (run %llu -> %llu).",
-                                         r->id, (unsigned long long) r->run, (unsigned long long) status.run);
-                                r->rec.restart_count += status.run - r->run;
-                                r->rec.run_started = sup_now();
                         }
                         if (!ordered_away)
                                 r->run = status.run;

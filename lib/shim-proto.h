@@ -24,7 +24,8 @@
  *                        with a failure when on_failure, not by an exec error, and
  *                        with no request pending that came before its end, the shim
  *                        starts run + 1 at once and reports the end as EXITED with
- *                        NEXT_STARTED=1 (no ACK_EXIT needed). One run only; any
+ *                        NEXT_STARTED=1; that end stays in the status (PREV_RUN,
+ *                        PREV_EXIT_*) until ACK_EXIT of it. One run only; any
  *                        SIGNAL, QUIT or ARM with RUN=0 cancels it.
  *   GET_FDS           -> FDS: n_fds and fd_names ("http:metrics"), with the
  *                        shim's listening sockets (network.ports) attached as

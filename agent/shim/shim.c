@@ -60,7 +60,6 @@ static struct {
         uint64_t run; /* 0: none */
         uint64_t min_uptime_usec;
         bool on_failure;
-        uint64_t last_run; /* the latest run ended by the order: its ACK_EXIT is a no-op */
 } order;
 static char io_buf[64 * 1024]; /* only touched when output arrives */
 static struct logfile lf;
@@ -515,10 +514,8 @@ static void on_request(const struct shim_msg *m) {
                 }
                 break;
         case SHIM_MSG_ACK_EXIT:
-                if (m->run != 0 && m->run == order.last_run && st->run > m->run) {
-                        /* ended by the order: forget its end */
-                        if (st->prev_run == m->run)
-                                st->prev_run = 0;
+                if (m->run != 0 && m->run == st->prev_run) {
+                        st->prev_run = 0; /* ended by the order: its end is recorded */
                         break;
                 }
                 if (st->state != SHIM_RUN_EXITED || st->run != m->run) {
@@ -625,7 +622,7 @@ static bool order_applies(void) {
         const struct shim_status *st = &ctx.run.status;
         char c;
 
-        if (order.run == 0 || order.run != st->run)
+        if (order.run != st->run) /* 0 (none) never is: runs count from 1 */
                 return false;
         while (client_fd >= 0 && recv(client_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
                 on_client(EPOLLIN);
@@ -653,7 +650,6 @@ static void on_run_idle(void) {
                 r = run_restart_in_place(&ctx);
                 if (r >= 0) {
                         log_new_run();
-                        order.last_run = m.status.run;
                         /* kept until berthd acknowledges it: a berthd that was
                          * away learns this end from HELLO */
                         ctx.run.status.prev_run = m.status.run;
