@@ -276,6 +276,9 @@ static int inotify_get(struct api *a) {
                 return r;
         }
         (void) sd_event_source_set_description(a->logs_inotify_source, "api-logs-inotify");
+        /* before the streams' own work: a rotation must be seen (and its
+         * files held, crilog_reader_refresh) before the writer deletes them */
+        (void) sd_event_source_set_priority(a->logs_inotify_source, SD_EVENT_PRIORITY_IMPORTANT);
         a->logs_inotify_fd = fd;
         return fd;
 }

@@ -330,6 +330,33 @@ FOLLOW_PID=
 [ "$rc" = 0 ] || fail "logs -f after SIGINT: exit status $rc"
 ok "every line once and in order across 1 MiB rotations while the oldest pieces were deleted"
 
+# follow_to_end SVC LAST TIMEOUT: berthctl logs SVC -f into $FOUT until the
+# line LAST shows (within TIMEOUT s), then Ctrl-C: it must exit 0.
+follow_to_end() {
+        wait_for test -d "$STATE/logs/$1/$1-0" --timeout 10 --what "$1-0's log directory"
+        "$BERTHCTL" logs "$1" -f >"$FOUT" 2>"$TEST_TMP/follow.err" &
+        FOLLOW_PID=$!
+        wait_for grep -q "$2" "$FOUT" --timeout "$3" --what "\"$2\" in logs -f"
+        kill -INT "$FOLLOW_PID"
+        _ft_rc=0
+        wait "$FOLLOW_PID" || _ft_rc=$?
+        FOLLOW_PID=
+        [ "$_ft_rc" = 0 ] || fail "logs -f after SIGINT: exit status $_ft_rc"
+}
+
+# rotated_pieces SVC: how many rotated pieces replica 0's log directory holds
+rotated_pieces() { ls "$STATE/logs/$1/$1-0/" | grep -Ec '^[0-9]{8,}\.log\.[0-9]+$' || true; }
+
+# expect_counted FILE FORMAT N: FILE is exactly `seq -f FORMAT 1 N`
+expect_counted() {
+        seq -f "$2" 1 "$3" >"$TEST_TMP/want"
+        if ! cmp -s "$TEST_TMP/want" "$1"; then
+                say "    $(wc -l <"$1") lines; first differences:"
+                diff "$TEST_TMP/want" "$1" | head -n 10
+                fail "$1: not exactly lines 1..$3 ($2) once each, in order"
+        fi
+}
+
 # ------------------------------------------------------------------ part B
 step "part B: a real service through the shim's writer"
 write_manifest printer <<'EOF'
@@ -390,56 +417,36 @@ spec:
   terminationGracePeriod: 1s
   logging: {maxSize: 256Ki, maxFiles: 10}
 EOF
-        wait_for test -d "$STATE/logs/counter/counter-0" --timeout 10 --what "counter-0's log directory"
-        "$BERTHCTL" logs counter -f >"$FOUT" 2>"$TEST_TMP/follow.err" &
-        FOLLOW_PID=$!
-        wait_for grep -q "count 030000" "$FOUT" --timeout 30 --what "the last of 30000 lines in logs -f"
-        kill -INT "$FOLLOW_PID"
-        rc=0
-        wait "$FOLLOW_PID" || rc=$?
-        FOLLOW_PID=
-        [ "$rc" = 0 ] || fail "logs -f after SIGINT: exit status $rc"
-        pieces=$(ls "$STATE/logs/counter/counter-0/" | grep -Ec '^[0-9]{8,}\.log\.[0-9]+$' || true)
+        follow_to_end counter "count 030000" 30
+        pieces=$(rotated_pieces counter)
         [ "$pieces" -ge 2 ] || fail "the writer made $pieces rotated pieces, expected several (maxSize 256Ki)"
         "$BERTHCTL" logs counter >"$OUT" 2>"$ERR" || fail "logs counter: $(cat "$ERR")"
-        for f in "$FOUT" "$OUT"; do
-                seq -f 'count %06g' 1 30000 >"$TEST_TMP/want"
-                if ! cmp -s "$TEST_TMP/want" "$f"; then
-                        say "    $(wc -l <"$f") lines; first differences:"
-                        diff "$TEST_TMP/want" "$f" | head -n 10
-                        fail "$f: not exactly count 1..30000 in order"
-                fi
-        done
+        expect_counted "$FOUT" 'count %06g' 30000
+        expect_counted "$OUT" 'count %06g' 30000
         ok "30000 lines (1.6 MB, all kept by maxFiles 10) once and in order through $pieces rotations, with -f and without"
 
         check "-f under a fast writer rotating at 1 MiB with maxFiles 3 (pieces deleted while -f reads): every line"
-        # 300,000 lines (about 13 MB of records): the writer rotates every few
-        # ms and deletes the oldest piece; berthd takes hold of each new file
-        # on inotify, so a follower behind it loses nothing
+        # 300,000 lines (about 13 MB of records) in batches of 1,000, a few MB/s:
+        # the writer rotates several times a second and deletes the oldest
+        # piece two rotations later; berthd takes hold of each new file on
+        # inotify, so the follower loses nothing. (Unpaced, seq rotates every
+        # few ms and a berthd starved of CPU for two rotations on a loaded
+        # machine can still miss a piece: test-crilog checks the mechanism.)
         write_manifest fast <<'EOF'
 apiVersion: berth/v1
 kind: Service
 metadata: {name: fast}
 spec:
-  command: ["/bin/sh", "-c", "sleep 1; seq -f 'count %07g' 1 300000; exec sleep 1000"]
+  command: ["/bin/sh", "-c", "sleep 1; i=0; while [ $i -lt 300 ]; do seq -f 'count %07g' $((i * 1000 + 1)) $((i * 1000 + 1000)); sleep 0.01; i=$((i + 1)); done; exec sleep 1000"]
   terminationGracePeriod: 1s
   logging: {maxSize: 1Mi, maxFiles: 3}
 EOF
-        wait_for test -d "$STATE/logs/fast/fast-0" --timeout 10 --what "fast-0's log directory"
-        "$BERTHCTL" logs fast -f >"$FOUT" 2>"$TEST_TMP/follow.err" &
-        FOLLOW_PID=$!
-        wait_for grep -q "count 0300000" "$FOUT" --timeout 60 --what "the last of 300000 lines in logs -f"
-        kill -INT "$FOLLOW_PID"
-        wait "$FOLLOW_PID" || true
-        FOLLOW_PID=
-        pieces=$(ls "$STATE/logs/fast/fast-0/" | grep -Ec '^[0-9]{8,}\.log\.[0-9]+$' || true)
+        follow_to_end fast "count 0300000" 60
+        pieces=$(rotated_pieces fast)
         [ "$pieces" -le 2 ] || fail "maxFiles 3 kept $pieces pieces"
-        seq -f 'count %07g' 1 300000 >"$TEST_TMP/want"
-        if ! cmp -s "$TEST_TMP/want" "$FOUT"; then
-                say "    $(wc -l <"$FOUT") lines; first differences:"
-                diff "$TEST_TMP/want" "$FOUT" | head -n 10
-                fail "logs -f: not exactly count 1..300000 in order under 1 MiB x 3 rotation"
-        fi
+        last_k=$(ls "$STATE/logs/fast/fast-0/" | sed -n 's/^[0-9]*\.log\.\([0-9]*\)$/\1/p' | sort -n | tail -n 1)
+        [ "${last_k:-0}" -ge 5 ] || fail "only ${last_k:-0} rotations: the check deleted too few pieces to mean anything"
+        expect_counted "$FOUT" 'count %07g' 300000
         ok "300000 lines once and in order through logs -f while the writer rotated at 1 MiB and kept 3 files"
 
         check "-f right after a deploy: picks up a replica whose log does not exist yet"
