@@ -24,6 +24,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "manifest-dir.h"
+#include "standby.h"
 #include "util.h"
 
 static void help(void) {
@@ -48,6 +49,9 @@ static void help(void) {
                "  --check               validate the manifests and exit (0 valid, 1 not)\n"
                "  --stop-services       on SIGTERM/SIGINT, stop every replica before exiting\n"
                "                        (default: exit and leave the services running)\n"
+               "  --standby N           keep N standby shims with a prepared mini-init, so\n"
+               "                        that fitting replicas start without a clone or mount\n"
+               "                        work (default 2, max 16, 0: every start is cold)\n"
                "  -h, --help            show this help\n"
                "  --version             show the version\n"
                "\n"
@@ -114,7 +118,7 @@ static int take_lock(const char *run_dir, int *ret_fd) {
 
 int main(int argc, char **argv) {
         enum { ARG_MANIFESTS = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_SOCKET_GROUP, ARG_CGPARENT, ARG_SHIM, ARG_LOGLEVEL,
-               ARG_CHECK, ARG_STOP, ARG_VERSION };
+               ARG_CHECK, ARG_STOP, ARG_STANDBY, ARG_VERSION };
         static const struct option options[] = {
                 { "manifests", required_argument, NULL, ARG_MANIFESTS },
                 { "state-dir", required_argument, NULL, ARG_STATE },
@@ -126,6 +130,7 @@ int main(int argc, char **argv) {
                 { "log-level", required_argument, NULL, ARG_LOGLEVEL },
                 { "check", no_argument, NULL, ARG_CHECK },
                 { "stop-services", no_argument, NULL, ARG_STOP },
+                { "standby", required_argument, NULL, ARG_STANDBY },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -134,6 +139,7 @@ int main(int argc, char **argv) {
                 .manifests_dir = "/etc/berth/manifests",
                 .state_dir = "/var/lib/berth",
                 .run_dir = "/run/berth",
+                .standby = 2,
         };
         _cleanup_free_ char *shim = NULL, *socket_default = NULL;
         const char *socket_group = NULL;
@@ -183,6 +189,17 @@ int main(int argc, char **argv) {
                 case ARG_STOP:
                         cfg.stop_services = true;
                         break;
+                case ARG_STANDBY: {
+                        char *end;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (!*optarg || *end || v > STANDBY_MAX) {
+                                fprintf(stderr, "berthd: error: --standby: \"%s\" is not a number from 0 to %d\n", optarg,
+                                        STANDBY_MAX);
+                                return 2;
+                        }
+                        cfg.standby = (unsigned) v;
+                        break;
+                }
                 case 'h':
                         help();
                         return EXIT_SUCCESS;

@@ -20,6 +20,7 @@
 #include "manifest-dir.h"
 #include "model-json.h"
 #include "service-ports.h"
+#include "standby.h"
 #include "replica.h"
 #include "state.h"
 #include "util.h"
@@ -425,6 +426,13 @@ int manager_new(const struct manager_config *cfg, struct manager **ret) {
         }
         (void) sd_event_set_watchdog(m->event, true);
 
+        _cleanup_free_ char *standby_dir = NULL;
+        if (asprintf(&standby_dir, "%s/standby", cfg->run_dir) < 0 ||
+            (r = standby_pool_new(m->event, cfg->shim_path, standby_dir, cfg->standby, &m->standby)) < 0) {
+                manager_free(m);
+                return log_error_errno(standby_dir ? r : ENOMEM, "Cannot set up the standby shims: %m");
+        }
+
         if ((r = sd_event_add_signal(m->event, &m->sigterm_event, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, on_exit_signal, m)) < 0 ||
             (r = sd_event_add_signal(m->event, &m->sigint_event, SIGINT | SD_EVENT_SIGNAL_PROCMASK, on_exit_signal, m)) < 0 ||
             (r = sd_event_add_signal(m->event, &m->sighup_event, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_sighup, m)) < 0 ||
@@ -459,6 +467,7 @@ int manager_run(struct manager *m) {
         if (r < 0)
                 return r;
 
+        standby_pool_fill(m->standby);
         manager_rescan(m);
         manager_reconcile(m);
 
@@ -480,6 +489,7 @@ struct manager *manager_free(struct manager *m) {
         while (m->n_services > 0)
                 service_state_free(m, m->services[m->n_services - 1]);
         free(m->services);
+        m->standby = standby_pool_free(m->standby); /* closes their lifelines: they exit */
         sd_event_source_unref(m->reconcile_event);
         sd_event_source_unref(m->sync_event);
         sd_event_source_unref(m->rescan_event);

@@ -50,6 +50,7 @@ struct manager_config {
         const char *cgroup_parent; /* NULL: berthd's own cgroup */
         const char *shim_path;
         bool stop_services;        /* stop every replica on SIGTERM/SIGINT */
+        unsigned standby;          /* standby shims to keep (standby.h), 0: none */
 };
 
 struct service_state {
@@ -86,6 +87,7 @@ struct manager {
         char *replicas_dir;      /* STATE/replicas */
         char *logs_dir;          /* STATE/logs */
         char *shims_dir;         /* RUN/shims */
+        struct standby_pool *standby; /* RUN/standby */
 
         struct service_state **services;
         size_t n_services;

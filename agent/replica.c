@@ -30,6 +30,7 @@
 #include "prober.h"
 #include "replica-internal.h"
 #include "shim-client.h"
+#include "standby.h"
 #include "state.h"
 #include "util.h"
 
@@ -486,7 +487,48 @@ static struct cg_limits limits_of(const struct service *s) {
         };
 }
 
-/* A new shim for this replica: cgroup, launch spec, berth-shim. */
+/* How long a start waits for a standby that is still being prepared
+ * (normally a few ms away) before it goes cold. */
+#define STANDBY_WAIT_MS 20
+
+/* The replica takes over a standby shim (standby.h): CLAIM with its launch
+ * spec and listening sockets. On success the standby's connection becomes
+ * the replica's. Whatever the answer, the lifeline is closed: a standby that
+ * was not claimed exits. */
+static int claim_standby(struct replica *r, struct standby_claim *sc, const char *spec_path, const int *fds,
+                         size_t n_fds, pid_t *ret_shim_pid, pid_t *ret_pid) {
+        struct shim_msg req = shim_msg_request(SHIM_MSG_CLAIM), reply = {};
+        int k;
+
+        if (strlen(spec_path) >= sizeof req.spec_path)
+                k = -ENAMETOOLONG;
+        else {
+                strcpy(req.spec_path, spec_path);
+                req.n_fds = (unsigned) n_fds;
+                k = shim_call_fds(sc->ctl_fd, &req, fds, n_fds, &reply, 5000);
+        }
+        safe_close(sc->lifeline_fd);
+        if (k >= 0 && (reply.type != SHIM_MSG_STATUS || reply.status.state != SHIM_RUN_RUNNING || reply.status.pid <= 0))
+                k = -EPROTO;
+        if (k >= 0) {
+                replica_disconnect(r);
+                k = sd_event_add_io(r->m->event, &r->shim_io, sc->ctl_fd, EPOLLIN, on_shim_io, r);
+        }
+        if (k < 0) {
+                safe_close(sc->ctl_fd);
+                log_debug_errno(k, "Replica %s: standby shim %d: claim failed: %m%s%s; starting it cold.", r->id,
+                                (int) sc->shim_pid, reply.type == SHIM_MSG_ERROR ? ": " : "",
+                                reply.type == SHIM_MSG_ERROR ? reply.message : "");
+                return k;
+        }
+        r->shim_fd = sc->ctl_fd;
+        *ret_shim_pid = reply.status.shim_pid;
+        *ret_pid = reply.status.pid;
+        return 0;
+}
+
+/* A new shim for this replica: cgroup, launch spec, berth-shim (a standby
+ * one when the spec fits and one is ready). */
 static int spawn_shim(struct replica *r, char **ret_error) {
         struct manager *m = r->m;
         struct cg_limits limits = limits_of(r->spec);
@@ -553,6 +595,7 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         if (k < 0)
                 return k;
         k = launch_spec_write(&spec, spec_path); /* durable with the record's sync */
+        bool fits_standby = launch_spec_fits_standby(&spec);
         launch_spec_done(&spec);
         if (k < 0) {
                 (void) asprintf(ret_error, "cannot write %s: %s", spec_path, strerror(-k));
@@ -568,9 +611,15 @@ static int spawn_shim(struct replica *r, char **ret_error) {
 
         (void) unlink(r->socket_path); /* a stale socket of a dead shim */
         pid_t shim_pid = 0, pid = 0;
-        k = shim_spawn_fds(m->cfg.shim_path, spec_path, listen_fds, n_listen, &shim_pid, &pid, ret_error);
-        if (k < 0)
-                return k;
+        struct standby_claim sc;
+        bool claimed = fits_standby && standby_take(m->standby, STANDBY_WAIT_MS, &sc) >= 0 &&
+                       claim_standby(r, &sc, spec_path, listen_fds, n_listen, &shim_pid, &pid) >= 0;
+        if (!claimed) {
+                k = shim_spawn_fds(m->cfg.shim_path, spec_path, listen_fds, n_listen, &shim_pid, &pid, ret_error);
+                if (k < 0)
+                        return k;
+        }
+        standby_pool_fill(m->standby); /* a replacement, prepared at idle priority */
         r->shim_pid = shim_pid;
         (void) proc_start_ticks(shim_pid, &r->shim_start_ticks);
         r->run = 1;
@@ -578,11 +627,12 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         r->log_dropping = false;
         replica_watch_oom(r);
 
-        k = replica_connect(r);
+        k = claimed ? 0 : replica_connect(r);
         if (k < 0)
                 log_warning_errno(k, "Replica %s: cannot connect to its shim %s: %m; will learn its exit from %s.",
                                   r->id, r->socket_path, status_path);
-        log_debug("Replica %s: shim %d started, mini-init pid %d.", r->id, (int) shim_pid, (int) pid);
+        log_debug("Replica %s: %s shim %d started, mini-init pid %d.", r->id, claimed ? "standby" : "new",
+                  (int) shim_pid, (int) pid);
         return (int) pid;
 }
 

@@ -76,15 +76,12 @@ static int place_fds(const int *fds, size_t n, int *sync_fd) {
         return 0;
 }
 
-int shim_spawn_fds(const char *shim_path, const char *spec_path, const int *fds, size_t n_fds,
-                   pid_t *ret_shim_pid, pid_t *ret_replica_pid, char **ret_error) {
-        char line[SYNC_LINE_MAX], fdstr[16];
-        size_t len = 0;
-        int p[2], status, r;
+int shim_start(const char *shim_path, const char *spec_path, bool standby, const int *fds, size_t n_fds,
+               pid_t *ret_pid, int *ret_sync_fd) {
+        char fdstr[16];
+        int p[2], r;
         pid_t pid;
 
-        if (ret_error)
-                *ret_error = NULL;
         if (n_fds > SHIM_FDS_MAX)
                 return -E2BIG;
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -110,16 +107,57 @@ int shim_spawn_fds(const char *shim_path, const char *spec_path, const int *fds,
                         _exit(127);
                 if (fcntl(p[1], F_SETFD, 0) < 0)
                         _exit(127);
-                execl(shim_path, shim_path, "--spec", spec_path, "--sync-fd", fdstr, (char *) NULL);
+                if (standby)
+                        execl(shim_path, shim_path, "--standby", "--spec", spec_path, "--sync-fd", fdstr, (char *) NULL);
+                else
+                        execl(shim_path, shim_path, "--spec", spec_path, "--sync-fd", fdstr, (char *) NULL);
                 n = snprintf(msg, sizeof msg, "error exec %s: %s\n", shim_path, strerror(errno));
                 (void) !write(p[1], msg, (size_t) MIN(MAX(n, 0), (int) sizeof msg - 1));
                 _exit(127);
         }
         safe_close(p[1]);
+        *ret_pid = pid;
+        *ret_sync_fd = p[0];
+        return 0;
+}
+
+int shim_sync_parse(const char *line, size_t len, pid_t *ret_shim_pid, pid_t *ret_replica_pid, char **ret_error) {
+        char buf[SYNC_LINE_MAX];
+        int r;
+
+        if (ret_error)
+                *ret_error = NULL;
+        if (len == 0) {
+                if (ret_error)
+                        *ret_error = strdup("berth-shim exited without reporting (see its log)");
+                return -ECHILD;
+        }
+        len = MIN(len, sizeof buf - 1);
+        memcpy(buf, line, len);
+        buf[len] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        r = parse_sync_line(buf, ret_shim_pid, ret_replica_pid, ret_error);
+        if (r == -EBADMSG && ret_error)
+                *ret_error = strdup("berth-shim sent a malformed sync line");
+        return r;
+}
+
+int shim_spawn_fds(const char *shim_path, const char *spec_path, const int *fds, size_t n_fds,
+                   pid_t *ret_shim_pid, pid_t *ret_replica_pid, char **ret_error) {
+        char line[SYNC_LINE_MAX];
+        size_t len = 0;
+        int sync_fd, status, r;
+        pid_t pid;
+
+        if (ret_error)
+                *ret_error = NULL;
+        r = shim_start(shim_path, spec_path, false, fds, n_fds, &pid, &sync_fd);
+        if (r < 0)
+                return r;
 
         /* Read until newline or EOF (the shim died before reporting). */
         while (len < sizeof line - 1) {
-                ssize_t n = read(p[0], line + len, sizeof line - 1 - len);
+                ssize_t n = read(sync_fd, line + len, sizeof line - 1 - len);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -131,23 +169,12 @@ int shim_spawn_fds(const char *shim_path, const char *spec_path, const int *fds,
                 if (memchr(line, '\n', len))
                         break;
         }
-        safe_close(p[0]);
-        line[len] = 0;
-        line[strcspn(line, "\n")] = 0;
+        safe_close(sync_fd);
 
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         break;
-
-        if (len == 0) {
-                if (ret_error)
-                        *ret_error = strdup("berth-shim exited without reporting (see its log)");
-                return -ECHILD;
-        }
-        r = parse_sync_line(line, ret_shim_pid, ret_replica_pid, ret_error);
-        if (r == -EBADMSG && ret_error)
-                *ret_error = strdup("berth-shim sent a malformed sync line");
-        return r;
+        return shim_sync_parse(line, len, ret_shim_pid, ret_replica_pid, ret_error);
 }
 
 int shim_connect(const char *socket_path) {
@@ -248,6 +275,47 @@ int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, st
                                 *ret_exited = m;
                         continue;
                 }
+                if (ret_reply)
+                        *ret_reply = m;
+                return m.type == SHIM_MSG_ERROR ? -m.error : 0;
+        }
+}
+
+int shim_call_fds(int fd, const struct shim_msg *req, const int *fds, size_t n_fds, struct shim_msg *ret_reply,
+                  int timeout_ms) {
+        char buf[SHIM_MSG_MAX];
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
+        } ctl;
+        struct iovec iov = { .iov_base = buf };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        int n = shim_msg_encode(req, buf, sizeof buf);
+
+        if (n < 0)
+                return n;
+        if (n_fds > SHIM_FDS_MAX)
+                return -E2BIG;
+        iov.iov_len = (size_t) n;
+        if (n_fds > 0) {
+                memset(&ctl, 0, sizeof ctl);
+                mh.msg_control = &ctl;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+                struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+                h->cmsg_level = SOL_SOCKET;
+                h->cmsg_type = SCM_RIGHTS;
+                h->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+                memcpy(CMSG_DATA(h), fds, sizeof(int) * n_fds);
+        }
+        if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+        for (;;) {
+                struct shim_msg m;
+                int r = shim_recv_timeout(fd, &m, timeout_ms);
+                if (r < 0)
+                        return r;
+                if (m.type == SHIM_MSG_EXITED || m.type == SHIM_MSG_HELLO || m.type == SHIM_MSG_LOG_DROPPED)
+                        continue;
                 if (ret_reply)
                         *ret_reply = m;
                 return m.type == SHIM_MSG_ERROR ? -m.error : 0;

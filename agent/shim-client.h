@@ -5,6 +5,8 @@
  * start-up and tests. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "shim-proto.h"
@@ -22,6 +24,18 @@ int shim_spawn(const char *shim_path, const char *spec_path, pid_t *ret_shim_pid
 int shim_spawn_fds(const char *shim_path, const char *spec_path, const int *fds, size_t n_fds,
                    pid_t *ret_shim_pid, pid_t *ret_replica_pid, char **ret_error);
 
+/* The start of shim_spawn_fds() without the wait: forks and execs
+ * `shim_path [--standby] --spec spec_path --sync-fd N` and returns the
+ * forked pid (reap it once the sync line came: it exits as soon as the shim
+ * is daemonized) and the read end of the sync pipe (CLOEXEC). A standby shim
+ * keeps the write end after its line: closing the read end tells it to go. */
+int shim_start(const char *shim_path, const char *spec_path, bool standby, const int *fds, size_t n_fds,
+               pid_t *ret_pid, int *ret_sync_fd);
+/* Parses what the shim wrote on the sync pipe (len 0: nothing, it died). */
+int shim_sync_parse(const char *line, size_t len, pid_t *ret_shim_pid, pid_t *ret_replica_pid, char **ret_error);
+/* shim_call() for a request that carries fds (SCM_RIGHTS): CLAIM. */
+int shim_call_fds(int fd, const struct shim_msg *req, const int *fds, size_t n_fds, struct shim_msg *ret_reply,
+                  int timeout_ms);
 /* Asks the shim at socket_path for copies of its listening sockets (GET_FDS)
  * over a connection of its own, closed again before returning: for a berthd
  * that just started and is not connected to that shim yet (a new connection

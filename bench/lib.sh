@@ -213,6 +213,8 @@ bench_cleanup() {
         trap - EXIT INT TERM
         for h in "${CLEANUP_HOOKS[@]}"; do "$h" || true; done
         cg_cleanup
+        # BENCH_KEEP=FILE: berthd's and the shims' logs are kept there (debugging)
+        [ -n "${BENCH_KEEP:-}" ] && [ -n "$WORK" ] && { cat "$WORK/berthd.log" "$WORK"/state/logs/*/*/shim.log "$WORK"/run/standby/shim.log > "$BENCH_KEEP" 2>/dev/null || true; }
         [ -n "$WORK" ] && [ -d "$WORK" ] && rm -rf "$WORK"
         exit "$rc"
 }
@@ -232,30 +234,32 @@ bench_init() {
 
 # ---------------------------------------------------------------- berthd
 
-# start_berthd: berthd on $WORK/{manifests,state,run}, in berth-bench-<pid>/agent
-# (its shims inherit that cgroup; replicas go below it, in .../agent/services).
+# start_berthd [ARGS]: berthd on $BDIR/{manifests,state,run} ($BDIR defaults
+# to $WORK), in berth-bench-<pid>/agent (its shims inherit that cgroup;
+# replicas go below it, in .../agent/services). BERTHD_WRAP: a command
+# berthd runs under (e.g. "strace -f -o FILE").
 start_berthd() {
-        local i
-        mkdir -p "$WORK/manifests" "$WORK/state" "$WORK/run"
+        local i b=${BDIR:-$WORK}
+        mkdir -p "$b/manifests" "$b/state" "$b/run"
         (
                 cg_join agent
-                exec "$BERTHD" --manifests "$WORK/manifests" --state-dir "$WORK/state" --run-dir "$WORK/run" \
+                exec ${BERTHD_WRAP:-} "$BERTHD" --manifests "$b/manifests" --state-dir "$b/state" --run-dir "$b/run" \
                         "$@"
-        ) >"$WORK/berthd.log" 2>&1 &
+        ) >"$b/berthd.log" 2>&1 &
         BERTHD_PID=$!
         disown "$BERTHD_PID"
         for i in $(seq 200); do
-                grep -q "ready" "$WORK/berthd.log" 2>/dev/null && return 0
+                grep -q "ready" "$b/berthd.log" 2>/dev/null && return 0
                 kill -0 "$BERTHD_PID" 2>/dev/null || break
                 nap 0.05
         done
-        cat "$WORK/berthd.log" >&2
+        cat "$b/berthd.log" >&2
         die "berthd did not become ready (log above)"
 }
 
 # record_field SVC IDX FIELD -> the value of a top-level (or a.b) field of record.json
 record_field() {
-        python3 - "$WORK/state/replicas/$1/$2/record.json" "$3" <<'EOF' 2>/dev/null
+        python3 - "${BDIR:-$WORK}/state/replicas/$1/$2/record.json" "$3" <<'EOF' 2>/dev/null
 import json, sys
 try:
     v = json.load(open(sys.argv[1]))
@@ -269,7 +273,7 @@ EOF
 
 # records SVC: "<idx> <state> <pid> <shim_pid> <spawned_at> <restart_count>" per replica
 records() {
-        python3 - "$WORK/state/replicas/$1" <<'EOF'
+        python3 - "${BDIR:-$WORK}/state/replicas/$1" <<'EOF'
 import json, os, sys
 d = sys.argv[1]
 for idx in sorted(os.listdir(d) if os.path.isdir(d) else [], key=lambda s: int(s) if s.isdigit() else -1):

@@ -242,6 +242,19 @@ size_t launch_spec_n_listen_fds(const struct launch_spec *s) {
         return strv_length(s->listen_fd_names);
 }
 
+static_assert(LAUNCH_STANDBY_NS == (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID), "standby namespaces");
+
+void launch_standby_template(struct launch_spec *s) {
+        launch_spec_init(s);
+        s->clone_flags = LAUNCH_STANDBY_NS;
+        s->read_only_root = true;
+}
+
+bool launch_spec_fits_standby(const struct launch_spec *s) {
+        return (s->clone_flags & ~(uint64_t) CLONE_NEWCGROUP) == LAUNCH_STANDBY_NS && !s->net_none &&
+               !s->rootfs && s->read_only_root && s->n_mounts == 0;
+}
+
 static bool path_ok(const char *p) {
         return p && p[0] == '/' && strlen(p) < PATH_MAX;
 }

@@ -94,6 +94,21 @@ struct launch_spec {
 #define LAUNCH_LISTEN_FDS_START 3
 size_t launch_spec_n_listen_fds(const struct launch_spec *s);
 
+/* Standby shims (berth-shim --standby) prepare a mini-init ahead of any
+ * replica: cloned into these namespaces (CLONE_NEWNS|NEWUTS|NEWIPC|NEWPID),
+ * with the host root read-only and fresh /proc, /sys, /dev, /tmp and /run,
+ * as launch_standby_template() describes. What depends on the replica
+ * (cgroups, a cgroup namespace, hostname, everything of the service's
+ * process) happens when a spec claims it. */
+#define LAUNCH_STANDBY_NS UINT64_C(0x2C020000)
+/* Fills a standby's template: launch_spec_init() plus the namespaces and
+ * root above; the caller adds id, log_dir, status_path and socket_path. */
+void launch_standby_template(struct launch_spec *s);
+/* True when what a standby prepared is exactly what s asks for: the same
+ * namespaces (a cgroup namespace is created late, so it may be added), the
+ * host root read-only, no network namespace, no mounts of its own. */
+bool launch_spec_fits_standby(const struct launch_spec *s);
+
 /* Fills a spec with defaults (no strings): caps = default, no_new_privs,
  * SIGTERM, uid/gid 0, file logs of 10 MiB x 5. */
 void launch_spec_init(struct launch_spec *s);

@@ -23,6 +23,7 @@ static const char *const type_names[_SHIM_MSG_MAX] = {
         [SHIM_MSG_ACK_EXIT] = "ACK_EXIT",     [SHIM_MSG_GET_STATUS] = "GET_STATUS",
         [SHIM_MSG_QUIT] = "QUIT",             [SHIM_MSG_ARM] = "ARM",
         [SHIM_MSG_GET_FDS] = "GET_FDS",       [SHIM_MSG_FDS] = "FDS",
+        [SHIM_MSG_CLAIM] = "CLAIM",
 };
 
 static const char *const state_names[] = {
@@ -157,6 +158,12 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
                 enc_printf(&e, "FDS=%u\n", m->n_fds);
                 enc_text(&e, "FD_NAMES", m->fd_names);
                 break;
+        case SHIM_MSG_CLAIM:
+                if (m->n_fds > SHIM_FDS_MAX || memchr(m->spec_path, 0, SHIM_TEXT_MAX) == NULL || m->spec_path[0] != '/')
+                        return -EINVAL;
+                enc_printf(&e, "FDS=%u\n", m->n_fds);
+                enc_text(&e, "SPEC", m->spec_path);
+                break;
         default:
                 break;
         }
@@ -170,7 +177,7 @@ enum key_id {
         K_EXIT_CODE, K_EXIT_SIGNAL, K_CORE_DUMPED, K_EXIT_USEC, K_ACKED, K_EXEC_ERROR,
         K_SIGNAL, K_ERRNO, K_MESSAGE, K_INIT_ALIVE, K_NEXT_STARTED, K_MIN_UPTIME_USEC, K_ON_FAILURE,
         K_LOG_DROPPED_BYTES, K_LOG_DROPPING, K_FDS, K_FD_NAMES, K_PREV_RUN, K_PREV_EXIT_CODE,
-        K_PREV_EXIT_SIGNAL, K_PREV_EXIT_USEC, _K_MAX,
+        K_PREV_EXIT_SIGNAL, K_PREV_EXIT_USEC, K_SPEC, _K_MAX,
 };
 
 static const char *const key_names[_K_MAX] = {
@@ -190,6 +197,7 @@ static const char *const key_names[_K_MAX] = {
         [K_FDS] = "FDS",               [K_FD_NAMES] = "FD_NAMES",
         [K_PREV_RUN] = "PREV_RUN",     [K_PREV_EXIT_CODE] = "PREV_EXIT_CODE",
         [K_PREV_EXIT_SIGNAL] = "PREV_EXIT_SIGNAL", [K_PREV_EXIT_USEC] = "PREV_EXIT_USEC",
+        [K_SPEC] = "SPEC",
 };
 
 static int dec_num(const char *v, size_t n, uint64_t max, uint64_t *ret) {
@@ -209,6 +217,9 @@ static int dec_key(struct shim_msg *m, enum key_id k, const char *v, size_t n) {
                                 return 0;
                         }
                 return -EBADMSG;
+        case K_SPEC:
+                r = launch_unescape(v, n, m->spec_path, SHIM_TEXT_MAX);
+                return r <= 0 || m->spec_path[0] != '/' ? -EBADMSG : 0;
         case K_EXEC_ERROR:
         case K_MESSAGE:
         case K_FD_NAMES:
@@ -379,6 +390,10 @@ int shim_msg_decode(const char *buf, size_t len, struct shim_msg *ret) {
                 break;
         case SHIM_MSG_FDS:
                 if (!SEEN(K_FDS))
+                        return -EBADMSG;
+                break;
+        case SHIM_MSG_CLAIM:
+                if (!SEEN(K_FDS) || !SEEN(K_SPEC))
                         return -EBADMSG;
                 break;
         default:

@@ -76,6 +76,11 @@ enum shim_msg_type {
         SHIM_MSG_GET_FDS,
         /* shim -> berthd */
         SHIM_MSG_FDS,
+        /* berthd -> a standby shim (berth-shim --standby): become the
+         * replica of the launch spec at SPEC and start its first run in the
+         * waiting mini-init; the listening sockets ride along (SCM_RIGHTS,
+         * FDS says how many). Answered like START: STATUS or ERROR. */
+        SHIM_MSG_CLAIM,
         _SHIM_MSG_MAX,
 };
 
@@ -133,6 +138,7 @@ struct shim_msg {
         char message[SHIM_TEXT_MAX]; /* ERROR: human-readable */
         unsigned n_fds;              /* FDS: number of fds attached (<= SHIM_FDS_MAX) */
         char fd_names[SHIM_FD_NAMES_MAX]; /* FDS: their names joined with ':' */
+        char spec_path[SHIM_TEXT_MAX];    /* CLAIM: the replica's launch spec file */
 };
 
 const char *shim_msg_type_to_string(enum shim_msg_type t);

@@ -431,9 +431,51 @@ static void test_proto_round_trip(void **state) {
         d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_FDS, .n_fds = 2, .fd_names = "http:dns" });
         assert_int_equal(d.n_fds, 2);
         assert_string_equal(d.fd_names, "http:dns");
+        d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_CLAIM, .n_fds = 3,
+                                            .spec_path = "/var/lib/berth/replicas/web/0/launch" });
+        assert_int_equal(d.n_fds, 3);
+        assert_string_equal(d.spec_path, "/var/lib/berth/replicas/web/0/launch");
+        char buf[SHIM_MSG_MAX];
+        assert_int_equal(shim_msg_encode(&(struct shim_msg) { .type = SHIM_MSG_CLAIM, .spec_path = "rel/launch" }, buf,
+                                         sizeof buf),
+                         -EINVAL); /* a claim names an absolute file */
         for (int t = SHIM_MSG_START; t < _SHIM_MSG_MAX; t++)
-                if (t != SHIM_MSG_SIGNAL && t != SHIM_MSG_ACK_EXIT)
+                if (t != SHIM_MSG_SIGNAL && t != SHIM_MSG_ACK_EXIT && t != SHIM_MSG_CLAIM)
                         round_trip(&(struct shim_msg) { .type = (enum shim_msg_type) t });
+}
+
+/* What a standby prepares (launch_standby_template) against what a spec
+ * asks for: only an exact match may claim one. */
+static void test_standby_fit(void **state) {
+        struct launch_spec t, s;
+        struct launch_mount mnt = { .source = (char *) "/srv", .target = (char *) "/srv" };
+
+        launch_standby_template(&t);
+        assert_int_equal(t.clone_flags, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID);
+        assert_true(t.read_only_root);
+        assert_true(launch_spec_fits_standby(&t));
+
+        s = t;
+        s.clone_flags |= CLONE_NEWCGROUP; /* created late, after the cgroups are joined */
+        assert_true(launch_spec_fits_standby(&s));
+        s = t;
+        s.clone_flags |= CLONE_NEWNET, s.net_none = true; /* network.mode none: a netns of its own */
+        assert_false(launch_spec_fits_standby(&s));
+        s = t;
+        s.clone_flags &= ~(uint64_t) CLONE_NEWPID; /* no pid namespace */
+        assert_false(launch_spec_fits_standby(&s));
+        s = t;
+        s.read_only_root = false;
+        assert_false(launch_spec_fits_standby(&s));
+        s = t;
+        s.rootfs = (char *) "/srv/rootfs";
+        assert_false(launch_spec_fits_standby(&s));
+        s = t;
+        s.mounts = &mnt, s.n_mounts = 1; /* manifest mounts, the notify socket's directory */
+        assert_false(launch_spec_fits_standby(&s));
+        s = t;
+        s.uid = 1000, s.gid = 1000, s.caps_keep = 0, s.hostname = (char *) "web-0"; /* the process: set at claim */
+        assert_true(launch_spec_fits_standby(&s));
 }
 
 static void test_proto_malformed(void **state) {
@@ -446,6 +488,9 @@ static void test_proto_malformed(void **state) {
                 "MSG=SIGNAL\n",                  /* missing SIGNAL */
                 "MSG=FDS\n",                     /* missing FDS */
                 "MSG=FDS\nFDS=65\n",             /* more than SHIM_FDS_MAX */
+                "MSG=CLAIM\nFDS=0\n",            /* no SPEC */
+                "MSG=CLAIM\nSPEC=/x\n",          /* no FDS */
+                "MSG=CLAIM\nFDS=0\nSPEC=x\n",    /* not absolute */
                 "MSG=SIGNAL\nSIGNAL=0\n",
                 "MSG=SIGNAL\nSIGNAL=99\n",
                 "MSG=SIGNAL\nSIGNAL=15\nSIGNAL=9\n", /* duplicate */
@@ -545,6 +590,7 @@ int main(void) {
                 cmocka_unit_test(test_launch_corrupt),
                 cmocka_unit_test(test_launch_escape),
                 cmocka_unit_test(test_proto_round_trip),
+                cmocka_unit_test(test_standby_fit),
                 cmocka_unit_test(test_proto_malformed),
                 cmocka_unit_test(test_proto_status_file),
         };

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
@@ -294,15 +295,13 @@ static void wait_for_start(int report_fd) {
         }
 }
 
-_noreturn_ void mini_init_main(const struct launch_spec *spec, bool joined_v2, int report_fd, int out_fd,
-                               int err_fd) {
+/* What every mini-init does first: only its own fds stay open, its name,
+ * umask and signal state. */
+static void prologue(unsigned n_listen, int report_fd, int out_fd, int err_fd) {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t set;
-        pid_t service, self;
-        bool in_place;
-        int r;
 
-        close_other_fds((unsigned) launch_spec_n_listen_fds(spec), report_fd, out_fd, err_fd);
+        close_other_fds(n_listen, report_fd, out_fd, err_fd);
         (void) prctl(PR_SET_NAME, "berth-init", 0, 0, 0);
         /* The shim's umask (0077) is for its own files; mount points we create
          * and the service get the conventional 0022 (as Docker). */
@@ -317,11 +316,131 @@ _noreturn_ void mini_init_main(const struct launch_spec *spec, bool joined_v2, i
         for (int sig = 1; sig < NSIG; sig++)
                 if (sigismember(&set, sig))
                         (void) sigaction(sig, &dfl, NULL);
+}
 
-        r = setup_run(spec, joined_v2, report_fd);
+_noreturn_ static void run_loop(const struct launch_spec *spec, int report_fd, int out_fd, int err_fd);
+
+_noreturn_ void mini_init_main(const struct launch_spec *spec, bool joined_v2, int report_fd, int out_fd,
+                               int err_fd) {
+        int r;
+
+        prologue((unsigned) launch_spec_n_listen_fds(spec), report_fd, out_fd, err_fd);
+        r = setup_run(spec, joined_v2, SETUP_ALL, report_fd);
         if (r < 0)
                 _exit(exit_code_for(-r));
+        run_loop(spec, report_fd, out_fd, err_fd);
+}
 
+/* fd moved to the lowest free number >= min (CLOEXEC), the old one closed. */
+static int move_fd_up(int fd, int min) {
+        int n;
+
+        if (fd >= min)
+                return fd;
+        n = fcntl(fd, F_DUPFD_CLOEXEC, min);
+        if (n < 0)
+                return -errno;
+        safe_close(fd);
+        return n;
+}
+
+/* Waits for the claim: "C" + the replica's launch spec (its listening
+ * sockets attached), or "Q"/EOF (the standby is retired). Returns the spec,
+ * with the sockets placed at 3.. and the other fds moved above them. */
+static struct launch_spec *wait_for_claim(int *report_fd, int *out_fd, int *err_fd) {
+        for (;;) {
+                union {
+                        struct cmsghdr h;
+                        char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
+                } ctl;
+                struct iovec iov;
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof ctl };
+                struct launch_spec *spec = NULL;
+                int fds[SHIM_FDS_MAX];
+                size_t n_fds = 0;
+                char *buf, c;
+                ssize_t n;
+
+                /* the size first (a spec can be large), then the message */
+                n = recv(*report_fd, &c, 1, MSG_PEEK | MSG_TRUNC);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        _exit(0);
+                buf = malloc((size_t) n + 1);
+                if (!buf)
+                        _exit(EXIT_CANNOT_RUN);
+                iov = (struct iovec) { .iov_base = buf, .iov_len = (size_t) n };
+                n = recvmsg(*report_fd, &mh, MSG_CMSG_CLOEXEC);
+                if (n <= 0)
+                        _exit(0);
+                for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
+                        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
+                                size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                                for (size_t i = 0; i < k && n_fds < SHIM_FDS_MAX; i++)
+                                        memcpy(&fds[n_fds++], CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+                        }
+                if (buf[0] == 'Q')
+                        _exit(0);
+                buf[n] = 0;
+                char *nl = memchr(buf, '\n', (size_t) n);
+                if (buf[0] != 'C' || !nl ||
+                    launch_spec_parse(nl + 1, (size_t) (buf + n - nl - 1), &spec) < 0 ||
+                    launch_spec_n_listen_fds(spec) + 1 != n_fds) {
+                        report_errorf(*report_fd, "standby: malformed claim");
+                        _exit(EXIT_CANNOT_RUN);
+                }
+                *nl = 0;
+                char title[PATH_MAX + 32];
+                snprintf(title, sizeof title, "berth-shim --spec %s", buf + 1);
+                shim_set_cmdline(title);
+                free(buf);
+                /* the last fd: the replica's shim.log, our stderr from now on */
+                if (dup2(fds[--n_fds], STDERR_FILENO) < 0)
+                        _exit(EXIT_CANNOT_RUN);
+                safe_close(fds[n_fds]);
+                /* the sockets go to 3..: whatever sits there moves up first */
+                int top = LAUNCH_LISTEN_FDS_START + (int) n_fds;
+                for (size_t i = 0; i < n_fds; i++)
+                        top = MAX(top, fds[i] + 1);
+                if ((*report_fd = move_fd_up(*report_fd, top)) < 0 || (*out_fd = move_fd_up(*out_fd, top)) < 0 ||
+                    (*err_fd = move_fd_up(*err_fd, top)) < 0)
+                        _exit(EXIT_CANNOT_RUN);
+                for (size_t i = 0; i < n_fds; i++)
+                        if ((fds[i] = move_fd_up(fds[i], top)) < 0)
+                                _exit(EXIT_CANNOT_RUN);
+                for (size_t i = 0; i < n_fds; i++) {
+                        if (dup3(fds[i], LAUNCH_LISTEN_FDS_START + (int) i, O_CLOEXEC) < 0)
+                                _exit(EXIT_CANNOT_RUN);
+                        safe_close(fds[i]);
+                }
+                return spec;
+        }
+}
+
+_noreturn_ void mini_init_standby_main(const struct launch_spec *tmpl, int report_fd, int out_fd, int err_fd) {
+        struct launch_spec *spec;
+        int r;
+
+        prologue(0, report_fd, out_fd, err_fd);
+        r = setup_run(tmpl, false, SETUP_FS, report_fd);
+        if (r < 0)
+                _exit(exit_code_for(-r));
+        report_send(report_fd, "R");
+        spec = wait_for_claim(&report_fd, &out_fd, &err_fd);
+        /* the shim moved us into the replica's cgroups before it sent the claim */
+        r = setup_run(spec, false, SETUP_IDENTITY, report_fd);
+        if (r < 0)
+                _exit(exit_code_for(-r));
+        run_loop(spec, report_fd, out_fd, err_fd);
+}
+
+_noreturn_ static void run_loop(const struct launch_spec *spec, int report_fd, int out_fd, int err_fd) {
+        sigset_t set;
+        pid_t service, self;
+        bool in_place;
+
+        forwardable_set(&set);
         self = getpid();
         in_place = in_own_pid_namespace(spec);
         if (self != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)

@@ -26,6 +26,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -191,6 +193,180 @@ static void discard_init(struct shim_ctx *c) {
         forget_init(c);
 }
 
+/* ------------------------------------------------------------ standby */
+
+#define STANDBY_READY_TIMEOUT_MS 10000
+
+int run_standby_prepare(struct shim_ctx *c, char *error, size_t size) {
+        const struct launch_spec *s = c->spec;
+        int sp[2], pidfd = -1, one = 1, r;
+        bool joined;
+        pid_t pid;
+
+        error[0] = 0;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                return -errno;
+        if (setsockopt(sp[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
+                r = -errno;
+                safe_close(sp[0]);
+                safe_close(sp[1]);
+                return r;
+        }
+        pid = clone_raw(s->clone_flags & ~(uint64_t) CLONE_NEWCGROUP, -1, &pidfd, &joined);
+        if (pid < 0) {
+                safe_close(sp[0]);
+                safe_close(sp[1]);
+                return pid;
+        }
+        if (pid == 0) {
+                safe_close(sp[0]);
+                mini_init_standby_main(s, sp[1], c->out_w, c->err_w);
+        }
+        safe_close(sp[1]);
+        c->run.pidfd = pidfd;
+        c->run.report_fd = sp[0];
+        c->run.status.pid = pid;
+        c->run.status.start_ticks = proc_start_ticks(pid);
+
+        /* "R" once its file system is ready; "E<text>" and the end otherwise */
+        for (;;) {
+                struct pollfd pfd = { .fd = sp[0], .events = POLLIN };
+                char buf[REPORT_MAX + 1];
+                ssize_t n;
+
+                r = poll(&pfd, 1, STANDBY_READY_TIMEOUT_MS);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0) {
+                        r = r == 0 ? -ETIMEDOUT : -errno;
+                        break;
+                }
+                n = recv(sp[0], buf, sizeof buf - 1, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = -ECHILD;
+                        break;
+                }
+                if (buf[0] == 'R') {
+                        if (fcntl(sp[0], F_SETFL, O_NONBLOCK) < 0)
+                                shim_log("fcntl(report): %m");
+                        return 0;
+                }
+                if (buf[0] == 'E' && !error[0])
+                        snprintf(error, size, "%.*s", (int) n - 1, buf + 1);
+        }
+        run_standby_discard(c);
+        return r;
+}
+
+static int write_pid(const char *path, pid_t pid) {
+        char num[16];
+        int fd, n, r = 0;
+
+        n = snprintf(num, sizeof num, "%d", (int) pid);
+        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, num, (size_t) n) != n)
+                r = errno > 0 ? -errno : -EIO;
+        safe_close(fd);
+        return r;
+}
+
+int run_standby_claim(struct shim_ctx *c, const char *spec_path, const char *spec_text, size_t len, int log_fd) {
+        const struct launch_spec *s = c->spec;
+        struct run *run = &c->run;
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_REPORT };
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
+        } ctl;
+        struct iovec iov[4] = { { .iov_base = (void *) "C", .iov_len = 1 },
+                                { .iov_base = (void *) spec_path, .iov_len = strlen(spec_path) },
+                                { .iov_base = (void *) "\n", .iov_len = 1 },
+                                { .iov_base = (void *) spec_text, .iov_len = len } };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 4 };
+        pid_t pid = run->status.pid;
+        int r, size = (int) MIN(len + 4096, (size_t) INT_MAX), fds[SHIM_FDS_MAX + 1];
+        size_t n_fds = 0;
+        struct sched_param sp = {};
+
+        if (!c->standby || run->report_fd < 0)
+                return -ESRCH;
+        /* prepared at idle priority (SCHED_IDLE, from berthd): a replica
+         * runs at the normal one */
+        if (sched_setscheduler(0, SCHED_OTHER, &sp) < 0 || sched_setscheduler(pid, SCHED_OTHER, &sp) < 0)
+                shim_log("sched_setscheduler(SCHED_OTHER): %m");
+        /* limits first: the mini-init is moved into the replica's cgroups
+         * before it learns what to run */
+        for (char **p = s->cgroup_procs; p && *p; p++) {
+                r = write_pid(*p, pid);
+                if (r < 0) {
+                        shim_log("join cgroup %s: %s", *p, strerror(-r));
+                        return r;
+                }
+        }
+        if (s->cgroup_v2_dir) {
+                char path[PATH_MAX];
+                snprintf(path, sizeof path, "%s/cgroup.procs", s->cgroup_v2_dir);
+                r = write_pid(path, pid);
+                if (r < 0) {
+                        shim_log("join cgroup %s: %s", path, strerror(-r));
+                        return r;
+                }
+        }
+        /* the listening sockets, then the replica's shim.log: its stderr */
+        memcpy(fds, c->listen_fds, sizeof(int) * c->n_listen_fds);
+        n_fds = c->n_listen_fds;
+        fds[n_fds++] = log_fd;
+        memset(&ctl, 0, sizeof ctl);
+        mh.msg_control = &ctl;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+        struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+        memcpy(CMSG_DATA(h), fds, sizeof(int) * n_fds);
+        /* one message: a large spec needs a larger send buffer */
+        if (len + 1 > 64 * 1024 && setsockopt(run->report_fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
+                (void) setsockopt(run->report_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+        if (sendmsg(run->report_fd, &mh, MSG_NOSIGNAL) < 0) {
+                r = -errno;
+                shim_log("hand the spec to the mini-init: %m");
+                return r;
+        }
+        if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, run->report_fd, &ev) < 0)
+                shim_log("epoll_ctl(report): %m, reports are read when the run ends");
+        c->standby = false;
+        run->status = (struct shim_status) {
+                .shim_pid = getpid(),
+                .run = 1,
+                .state = SHIM_RUN_RUNNING,
+                .pid = pid,
+                .start_usec = now_usec(),
+                .start_ticks = run->status.start_ticks,
+                .exit_code = -1,
+        };
+        run->service_pidfd = -1;
+        run->have_report = run->idle_reported = run->quit_sent = false;
+        return 0;
+}
+
+void run_standby_discard(struct shim_ctx *c) {
+        pid_t pid = c->run.status.pid;
+
+        if (pid <= 0)
+                return;
+        c->run.report_fd = safe_close(c->run.report_fd);
+        /* nothing of it is worth a goodbye: its mounts go with its namespace */
+        (void) send_signal(c->run.pidfd, pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        c->run.pidfd = safe_close(c->run.pidfd);
+        c->run.status.pid = 0;
+}
+
 int run_restart_in_place(struct shim_ctx *c) {
         return run_init_idle(c) ? start_in_place(c) : -ESRCH;
 }
@@ -288,6 +464,8 @@ static void handle_report(struct shim_ctx *c, const char *m, size_t n, pid_t sen
                         st->exit_signal = atoi(num);
                         st->core_dumped = strchr(num, 'c') != NULL;
                 }
+                break;
+        case 'R': /* a standby's "ready": read by run_standby_prepare() */
                 break;
         case 'I':
                 if (c->run.have_report && run_active(c))

@@ -69,7 +69,7 @@ static void add(struct op_list *l, struct setup_op op) {
 #define NOSUID_NODEV (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
 
 /* Turns the spec into operations. The order is the order of execution. */
-static void setup_build(const struct launch_spec *s, bool joined_v2, struct op_list *l) {
+static void setup_build(const struct launch_spec *s, bool joined_v2, unsigned parts, struct op_list *l) {
         static const char *const dev_nodes[] = { "/dev/null", "/dev/zero", "/dev/full",
                                                  "/dev/random", "/dev/urandom", "/dev/tty" };
         static const char *const replaced[] = { "/proc", "/sys", "/dev", "/tmp", "/run" };
@@ -82,19 +82,23 @@ static void setup_build(const struct launch_spec *s, bool joined_v2, struct op_l
 
         /* cgroups first: limits must apply before anything else runs (v1/hybrid paths;
          * the v2 directory too when CLONE_INTO_CGROUP was not possible). */
-        for (char **p = s->cgroup_procs; p && *p; p++)
-                add(l, (struct setup_op) { .kind = OP_JOIN_CGROUP, .a = *p });
-        if (s->cgroup_v2_dir && !joined_v2)
-                add(l, (struct setup_op) { .kind = OP_JOIN_CGROUP, .a = s->cgroup_v2_dir, .c = "cgroup.procs" });
-        /* A cgroup namespace is rooted where its creator is at creation time: so
-         * it is created here, after joining, not by clone(). */
-        if (s->clone_flags & CLONE_NEWCGROUP)
-                add(l, (struct setup_op) { .kind = OP_UNSHARE_CGROUPNS });
-        if ((s->clone_flags & CLONE_NEWUTS) && s->hostname)
-                add(l, (struct setup_op) { .kind = OP_HOSTNAME, .a = s->hostname });
-        if (s->net_none && (s->clone_flags & CLONE_NEWNET))
-                add(l, (struct setup_op) { .kind = OP_LOOPBACK_UP });
-        if (!(s->clone_flags & CLONE_NEWNS))
+        if (parts & SETUP_CGROUPS) {
+                for (char **p = s->cgroup_procs; p && *p; p++)
+                        add(l, (struct setup_op) { .kind = OP_JOIN_CGROUP, .a = *p });
+                if (s->cgroup_v2_dir && !joined_v2)
+                        add(l, (struct setup_op) { .kind = OP_JOIN_CGROUP, .a = s->cgroup_v2_dir, .c = "cgroup.procs" });
+        }
+        if (parts & SETUP_IDENTITY) {
+                /* A cgroup namespace is rooted where its creator is at creation
+                 * time: so it is created here, after joining, not by clone(). */
+                if (s->clone_flags & CLONE_NEWCGROUP)
+                        add(l, (struct setup_op) { .kind = OP_UNSHARE_CGROUPNS });
+                if ((s->clone_flags & CLONE_NEWUTS) && s->hostname)
+                        add(l, (struct setup_op) { .kind = OP_HOSTNAME, .a = s->hostname });
+                if (s->net_none && (s->clone_flags & CLONE_NEWNET))
+                        add(l, (struct setup_op) { .kind = OP_LOOPBACK_UP });
+        }
+        if (!(parts & SETUP_FS) || !(s->clone_flags & CLONE_NEWNS))
                 return;
 
         add(l, (struct setup_op) { .kind = OP_MAKE_PRIVATE });
@@ -453,7 +457,7 @@ static void report_op_failure(const struct setup_op *op, int r, int fd) {
         }
 }
 
-int setup_run(const struct launch_spec *spec, bool joined_v2, int report_fd) {
+int setup_run(const struct launch_spec *spec, bool joined_v2, unsigned parts, int report_fd) {
         size_t max = 64 + spec->n_mounts + (spec->cgroup_procs ? LAUNCH_LIST_MAX : 0);
         struct op_list l = { .max = max };
         struct exec_ctx x = { .report_fd = report_fd, .root_fd = -1 };
@@ -465,7 +469,7 @@ int setup_run(const struct launch_spec *spec, bool joined_v2, int report_fd) {
                 report_errorf(report_fd, "set up replica: %s", strerror(ENOMEM));
                 return -ENOMEM;
         }
-        setup_build(spec, joined_v2, &l);
+        setup_build(spec, joined_v2, parts, &l);
         for (size_t i = 0; i < l.n; i++) {
                 r = exec_op(&x, &l.ops[i]);
                 if (r < 0) {

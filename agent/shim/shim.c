@@ -3,7 +3,7 @@
  * recorder of its exit status. It outlives berthd restarts, so berthd can
  * reconnect and learn what happened meanwhile.
  *
- *   berth-shim --spec PATH [--sync-fd N]
+ *   berth-shim [--standby] --spec PATH [--sync-fd N]
  *
  * Daemonizes (fork, setsid, fork), becomes a child subreaper, starts the first
  * run, writes "<shim_pid> <replica_pid>\n" (or "error <message>\n") on the
@@ -13,6 +13,15 @@
  * ... (one per listen_fd_name of the spec) and stay open for the shim's whole
  * life: the kernel keeps queueing connections while no run is active, and a
  * restarted berthd takes copies back with GET_FDS. Every run inherits them.
+ *
+ * Standby (--standby, PATH a template: launch_standby_template()): the shim
+ * clones its mini-init ahead of any replica, which sets up its file system
+ * and waits; the sync line comes once it is ready, and the sync fd stays
+ * open as a lifeline: when berthd closes its end (exit, crash, or it retires
+ * the standby) the standby goes, mini-init and all. CLAIM (with the
+ * replica's launch spec and listening sockets) turns it into that replica's
+ * shim: its log, control socket and status file, the mini-init moved into
+ * the replica's cgroups, run 1 started; from then on it is like any other.
  *
  * Small on purpose (<= 256 KiB Pss idle): raw epoll and libc, no timers (zero
  * wakeups while idle), no stdio. The service's output goes through
@@ -25,6 +34,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +64,9 @@ static struct launch_spec *spec;
 static int sync_fd = -1, listen_fd = -1, client_fd = -1, signal_fd = -1;
 static int drop_timer_fd = -1; /* armed only while a drop report waits for its turn */
 static bool quit_requested;
+static struct launch_spec *standby_template; /* --standby until claimed */
+static char *arg_area; /* argv's strings, for shim_set_cmdline() */
+static size_t arg_area_size;
 
 /* berthd's standing order (ARM): restart the run at once when it ends. */
 static struct {
@@ -92,6 +105,16 @@ void shim_log(const char *fmt, ...) {
         buf[n++] = '\n';
         (void) !write(STDERR_FILENO, buf, (size_t) n);
         errno = saved;
+}
+
+void shim_set_cmdline(const char *text) {
+        size_t n;
+
+        if (!arg_area || arg_area_size < 2)
+                return;
+        n = MIN(strlen(text), arg_area_size - 1);
+        memcpy(arg_area, text, n);
+        memset(arg_area + n, 0, arg_area_size - n);
 }
 
 _printf_(2, 3) static void write_line(int fd, const char *fmt, ...) {
@@ -152,8 +175,30 @@ static void daemonize(void) {
                 _exit(0); /* the final shim is no session leader: it can never get a tty */
 }
 
-static void setup_process(void) {
+/* <log_dir>/shim.log, for our diagnostics (stderr). */
+static int shim_log_fd(void) {
         char path[PATH_MAX];
+        int fd;
+
+        if ((size_t) snprintf(path, sizeof path, "%s/shim.log", spec->log_dir) >= sizeof path)
+                sync_fail("log directory path too long: %s", spec->log_dir);
+        if (mkdir(spec->log_dir, 0750) < 0 && errno != EEXIST)
+                sync_fail("create the log directory %s: %m", spec->log_dir);
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+                sync_fail("open %s: %m", path);
+        return fd;
+}
+
+static void open_shim_log(void) {
+        int fd = shim_log_fd();
+
+        if (dup2(fd, STDERR_FILENO) < 0)
+                sync_fail("dup2: %m");
+        safe_close(fd);
+}
+
+static void setup_process(void) {
         int fd, first;
 
         umask(0077);
@@ -164,16 +209,7 @@ static void setup_process(void) {
                 sync_fail("open /dev/null: %m");
         if (fd > STDERR_FILENO)
                 safe_close(fd);
-        if ((size_t) snprintf(path, sizeof path, "%s/shim.log", spec->log_dir) >= sizeof path)
-                sync_fail("log directory path too long: %s", spec->log_dir);
-        if (mkdir(spec->log_dir, 0750) < 0 && errno != EEXIST)
-                sync_fail("create the log directory %s: %m", spec->log_dir);
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
-        if (fd < 0)
-                sync_fail("open %s: %m", path);
-        if (dup2(fd, STDERR_FILENO) < 0)
-                sync_fail("dup2: %m");
-        safe_close(fd);
+        open_shim_log();
         /* Nothing of berthd's (sockets, journal streams) stays open here,
          * except the listening sockets it handed us at 3.. */
         first = LAUNCH_LISTEN_FDS_START + (int) ctx.n_listen_fds;
@@ -245,7 +281,7 @@ static void logfile_shim_log(void *userdata, const char *line) {
 static void setup_listen_fds(void) {
         ctx.n_listen_fds = (unsigned) launch_spec_n_listen_fds(spec);
         for (unsigned i = 0; i < ctx.n_listen_fds; i++) {
-                int fd = LAUNCH_LISTEN_FDS_START + (int) i;
+                int fd = ctx.listen_fds[i] = LAUNCH_LISTEN_FDS_START + (int) i;
                 struct stat st;
                 if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
                         sync_fail("listening socket %s: fd %d is not an open socket (berthd passes %u at fd %d..)",
@@ -296,18 +332,32 @@ static void send_fds(void) {
                 h->cmsg_level = SOL_SOCKET;
                 h->cmsg_type = SCM_RIGHTS;
                 h->cmsg_len = CMSG_LEN(sizeof(int) * ctx.n_listen_fds);
-                for (unsigned i = 0; i < ctx.n_listen_fds; i++) {
-                        int fd = LAUNCH_LISTEN_FDS_START + (int) i;
-                        memcpy(CMSG_DATA(h) + i * sizeof(int), &fd, sizeof(int));
-                }
+                memcpy(CMSG_DATA(h), ctx.listen_fds, sizeof(int) * ctx.n_listen_fds);
         }
         if (sendmsg(client_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
                 drop_client(strerror(errno));
 }
 
+/* The service's stdout and stderr pipes (kept across runs). */
+static void create_pipes(void) {
+        int out[2], err[2];
+
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+                sync_fail("pipe: %m");
+        /* 1 MiB per pipe: a service does not stall while we are busy (issue 11
+         * of ANCHORS.md: a stalled stdout stalls the workload). */
+        if (fcntl(out[0], F_SETPIPE_SZ, PIPE_SIZE) < 0 || fcntl(err[0], F_SETPIPE_SZ, PIPE_SIZE) < 0)
+                shim_log("F_SETPIPE_SZ %d: %m, keeping the default pipe size", PIPE_SIZE);
+        if (fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(err[0], F_SETFL, O_NONBLOCK) < 0)
+                sync_fail("fcntl: %m");
+        ctx.out_r = out[0], ctx.out_w = out[1];
+        ctx.err_r = err[0], ctx.err_w = err[1];
+}
+
+/* What the pipes carry goes to the replica's log. */
 static void setup_output(void) {
         struct logfile_ops ops = { .log = logfile_shim_log };
-        int out[2], err[2], dir_fd;
+        int dir_fd;
 
         dir_fd = open(spec->log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0)
@@ -320,16 +370,6 @@ static void setup_output(void) {
                         ops.record = journal_record;
         }
         logfile_init(&lf, dir_fd, spec->log_max_size, spec->log_max_files, &ops);
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
-                sync_fail("pipe: %m");
-        /* 1 MiB per pipe: a service does not stall while we are busy (issue 11
-         * of ANCHORS.md: a stalled stdout stalls the workload). */
-        if (fcntl(out[0], F_SETPIPE_SZ, PIPE_SIZE) < 0 || fcntl(err[0], F_SETPIPE_SZ, PIPE_SIZE) < 0)
-                shim_log("F_SETPIPE_SZ %d: %m, keeping the default pipe size", PIPE_SIZE);
-        if (fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(err[0], F_SETFL, O_NONBLOCK) < 0)
-                sync_fail("fcntl: %m");
-        ctx.out_r = out[0], ctx.out_w = out[1];
-        ctx.err_r = err[0], ctx.err_w = err[1];
         epoll_add(ctx.out_r, TAG_OUT);
         epoll_add(ctx.err_r, TAG_ERR);
 }
@@ -487,11 +527,124 @@ static void on_accept(void) {
         send_status(SHIM_MSG_HELLO);
 }
 
+/* ------------------------------------------------------------ standby */
+
+/* The standby is retired (berthd let go, QUIT, SIGTERM) or broken. */
+static _noreturn_ void standby_exit(const char *why) {
+        shim_log("standby: %s, exiting", why);
+        run_standby_discard(&ctx);
+        (void) unlink(spec->socket_path);
+        _exit(0);
+}
+
+static int read_text(const char *path, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+        size_t len = 0;
+        char *buf;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_size > LAUNCH_FILE_MAX)
+                return -EFBIG;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (len < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        free(buf);
+                        return n < 0 ? -errno : -EIO;
+                }
+                len += (size_t) n;
+        }
+        buf[len] = 0;
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+/* CLAIM: become the shim of the replica whose launch spec is at
+ * m->spec_path, and start its first run in the waiting mini-init. What
+ * cannot be taken (unreadable, does not fit) is refused and we stay a
+ * standby; a failure half-way ends us (berthd starts that replica cold). */
+static void on_claim(const struct shim_msg *m, const int *fds, size_t n_fds) {
+        _cleanup_free_ char *text = NULL;
+        struct launch_spec *s = NULL;
+        size_t len = 0;
+        int r, log_fd;
+
+        r = read_text(m->spec_path, &text, &len);
+        if (r >= 0)
+                r = launch_spec_parse(text, len, &s);
+        if (r < 0) {
+                send_error(-r, "claim: read %s: %s", m->spec_path, strerror(-r));
+                goto refuse;
+        }
+        if (!launch_spec_fits_standby(s) || launch_spec_n_listen_fds(s) != n_fds) {
+                send_error(EINVAL, "claim: %s does not fit this standby", s->id);
+                goto refuse;
+        }
+
+        spec = s; /* sync_fail() from here: berthd starts the replica cold */
+        ctx.spec = s;
+        ctx.n_listen_fds = (unsigned) n_fds;
+        memcpy(ctx.listen_fds, fds, sizeof(int) * n_fds);
+        log_fd = shim_log_fd();
+        /* the replica first: what the shim itself becomes (log, socket,
+         * status) is done while the service starts; its output waits in
+         * the pipe meanwhile */
+        r = run_standby_claim(&ctx, m->spec_path, text, len, log_fd);
+        if (r < 0)
+                sync_fail("claim: start replica: %s", strerror(-r));
+        if (dup2(log_fd, STDERR_FILENO) < 0)
+                shim_log("dup2: %m");
+        safe_close(log_fd);
+        (void) epoll_ctl(ctx.epoll_fd, EPOLL_CTL_DEL, listen_fd, NULL);
+        listen_fd = safe_close(listen_fd);
+        (void) unlink(standby_template->socket_path);
+        setup_control_socket();
+        setup_output();
+        r = shim_status_write(spec->status_path, &ctx.run.status, false);
+        if (r < 0)
+                shim_log("write %s: %s, ignoring", spec->status_path, strerror(-r));
+        shim_log("run 1 started in a standby mini-init, pid %d", (int) ctx.run.status.pid);
+        /* a replica's shim from now on: it outlives berthd, and says so in ps */
+        sync_fd = safe_close(sync_fd);
+        char title[SHIM_TEXT_MAX + 32];
+        snprintf(title, sizeof title, "berth-shim --spec %s", m->spec_path);
+        shim_set_cmdline(title);
+        standby_template = launch_spec_free(standby_template);
+        log_new_run();
+        send_status(SHIM_MSG_STATUS);
+        return;
+refuse:
+        launch_spec_free(s);
+        for (size_t i = 0; i < n_fds; i++)
+                safe_close(fds[i]);
+}
+
 static void on_request(const struct shim_msg *m) {
         struct shim_status *st = &ctx.run.status;
         int r;
 
+        if (ctx.standby) {
+                if (m->type == SHIM_MSG_QUIT)
+                        standby_exit("quit requested");
+                if (m->type != SHIM_MSG_GET_STATUS) {
+                        send_error(EINVAL, "%s: this is a standby shim, not claimed yet",
+                                   shim_msg_type_to_string(m->type) ?: "request");
+                        return;
+                }
+        }
         switch (m->type) {
+        case SHIM_MSG_CLAIM:
+                send_error(EALREADY, "claim: this shim keeps %s already", spec->id);
+                return;
         case SHIM_MSG_START:
                 if (run_active(&ctx)) {
                         send_error(EBUSY, "run %llu is still active (pid %d)", (unsigned long long) st->run,
@@ -558,30 +711,55 @@ static void on_request(const struct shim_msg *m) {
 
 static void on_client(uint32_t events) {
         char *buf = msg_buf; /* decoded into m before any reply reuses it */
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
+        } ctl;
         struct iovec iov = { .iov_base = buf, .iov_len = sizeof msg_buf };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof ctl };
+        int fds[SHIM_FDS_MAX];
+        size_t n_fds = 0;
         struct shim_msg m;
         ssize_t n;
 
-        n = recvmsg(client_fd, &mh, MSG_DONTWAIT);
+        n = recvmsg(client_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n < 0) {
                 if (errno != EAGAIN && errno != EINTR)
                         drop_client(strerror(errno));
                 return;
         }
+        for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
+                if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
+                        size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        for (size_t i = 0; i < k; i++) {
+                                int fd;
+                                memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+                                if (n_fds < SHIM_FDS_MAX)
+                                        fds[n_fds++] = fd;
+                                else
+                                        safe_close(fd);
+                        }
+                }
         if (n == 0) { /* berthd went away (or restarts): we carry on */
                 drop_client(NULL);
-                return;
+                goto close_fds;
         }
-        if ((mh.msg_flags & MSG_TRUNC) || (size_t) n > SHIM_MSG_MAX) {
+        if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t) n > SHIM_MSG_MAX) {
                 send_error(EMSGSIZE, "request larger than %d bytes", SHIM_MSG_MAX);
-                return;
+                goto close_fds;
         }
         if (shim_msg_decode(buf, (size_t) n, &m) < 0) {
                 send_error(EBADMSG, "malformed request");
+                goto close_fds;
+        }
+        if (m.type == SHIM_MSG_CLAIM && ctx.standby) {
+                on_claim(&m, fds, n_fds); /* takes the fds */
                 return;
         }
         on_request(&m);
+close_fds: /* fds come only with CLAIM */
+        for (size_t i = 0; i < n_fds; i++)
+                safe_close(fds[i]);
 }
 
 /* ------------------------------------------------------------ children */
@@ -604,6 +782,11 @@ static void on_signal(void) {
                         break;
                 if (pid != ctx.run.status.pid)
                         continue;
+                if (ctx.standby) {
+                        ctx.run.status.pid = 0; /* reaped */
+                        ctx.run.pidfd = safe_close(ctx.run.pidfd);
+                        standby_exit("the waiting mini-init died");
+                }
                 if (run_active(&ctx)) {
                         drain_output(); /* the service's last words go first */
                         logfile_end_run(&lf); /* its unterminated lines as F records */
@@ -710,6 +893,8 @@ static _noreturn_ void event_loop(void) {
                                 if (run_active(&ctx) && ctx.run.idle_reported)
                                         on_run_idle();
                                 break;
+                        case TAG_LIFELINE:
+                                standby_exit("berthd let go of this standby");
                         case TAG_TIMER: {
                                 uint64_t expirations;
                                 (void) !read(drop_timer_fd, &expirations, sizeof expirations);
@@ -720,6 +905,8 @@ static _noreturn_ void event_loop(void) {
                 /* records reach the file at the end of every wakeup */
                 (void) logfile_flush(&lf);
                 report_log_drops();
+                if (quit_requested && ctx.standby)
+                        standby_exit("asked to quit");
                 if (quit_requested && !run_active(&ctx)) {
                         if (!run_init_idle(&ctx))
                                 shutdown_shim();
@@ -731,7 +918,7 @@ static _noreturn_ void event_loop(void) {
 /* ------------------------------------------------------------ main */
 
 static void usage(void) {
-        static const char text[] = "Usage: berth-shim --spec PATH [--sync-fd N]\n"
+        static const char text[] = "Usage: berth-shim [--standby] --spec PATH [--sync-fd N]\n"
                                    "Keeps one berth replica: started by berthd, not by hand.\n";
         (void) !write(STDOUT_FILENO, text, sizeof text - 1);
 }
@@ -742,9 +929,16 @@ int main(int argc, char *argv[]) {
         sigset_t none;
         int r;
 
+        if (argc > 0) {
+                arg_area = argv[0];
+                arg_area_size = (size_t) (argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
+        }
+
         for (int i = 1; i < argc; i++) {
                 if (streq(argv[i], "--spec") && i + 1 < argc)
                         spec_path = argv[++i];
+                else if (streq(argv[i], "--standby"))
+                        ctx.standby = true;
                 else if (streq(argv[i], "--sync-fd") && i + 1 < argc) {
                         char *end;
                         long v = strtol(argv[++i], &end, 10);
@@ -777,11 +971,20 @@ int main(int argc, char *argv[]) {
                 if (sig != SIGKILL && sig != SIGSTOP)
                         (void) sigaction(sig, &dfl, NULL);
 
+        if (ctx.standby) {
+                /* prepared at idle priority: a standby in the making never
+                 * slows down a start; the claim puts shim and mini-init back */
+                struct sched_param sp = {};
+                if (sched_setscheduler(0, SCHED_IDLE, &sp) < 0)
+                        shim_log("standby: sched_setscheduler(SCHED_IDLE): %m, preparing at normal priority");
+        }
         r = launch_spec_read(spec_path, &spec);
         if (r < 0)
                 sync_fail("read spec %s: %s", spec_path,
                           r == -EBADMSG ? "corrupt or not a berth launch spec" : strerror(-r));
 
+        if (ctx.standby && (launch_spec_n_listen_fds(spec) > 0 || !launch_spec_fits_standby(spec)))
+                sync_fail("%s: not a standby template", spec_path);
         setup_listen_fds();
         daemonize();
         setup_process();
@@ -791,6 +994,21 @@ int main(int argc, char *argv[]) {
                 sync_fail("epoll_create1: %m");
         setup_signals();
         setup_control_socket();
+        create_pipes();
+        if (ctx.standby) {
+                char error[SHIM_TEXT_MAX];
+                struct epoll_event ev = { .events = 0, .data.u32 = TAG_LIFELINE }; /* EPOLLERR: berthd closed its end */
+
+                standby_template = spec;
+                r = run_standby_prepare(&ctx, error, sizeof error);
+                if (r < 0)
+                        sync_fail("standby: prepare the mini-init: %s", error[0] ? error : strerror(-r));
+                if (sync_fd < 0 || epoll_ctl(ctx.epoll_fd, EPOLL_CTL_ADD, sync_fd, &ev) < 0)
+                        sync_fail("standby: needs --sync-fd as its lifeline");
+                write_line(sync_fd, "%d %d\n", (int) getpid(), (int) ctx.run.status.pid);
+                (void) malloc_trim(0);
+                event_loop();
+        }
         setup_output();
         if (spec->cgroup_v2_dir) {
                 ctx.cgroup_fd = open(spec->cgroup_v2_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

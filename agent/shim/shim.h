@@ -21,6 +21,9 @@
  * One line per call to fd 2 (the shim's own log, <log_dir>/shim.log): no stdio
  * buffers. %m works (glibc). Also used by the mini-init before it execs. */
 void shim_log(const char *fmt, ...) _printf_(1, 2);
+/* Rewrites what /proc/PID/cmdline (ps) shows, within the original argv's
+ * space: a claimed standby shim and its mini-init say whose they are. */
+void shim_set_cmdline(const char *text);
 
 /* ------------------------------------------------------------ report channel
  * mini-init and the service child talk to the shim over a SOCK_SEQPACKET
@@ -56,14 +59,17 @@ struct run {
 };
 
 /* epoll data tags */
-enum { TAG_SIGNAL = 1, TAG_LISTEN, TAG_CLIENT, TAG_OUT, TAG_ERR, TAG_REPORT, TAG_TIMER };
+enum { TAG_SIGNAL = 1, TAG_LISTEN, TAG_CLIENT, TAG_OUT, TAG_ERR, TAG_REPORT, TAG_TIMER, TAG_LIFELINE };
 
 struct shim_ctx {
         const struct launch_spec *spec;
         int epoll_fd;
         int out_r, out_w, err_r, err_w; /* the service's stdout/stderr pipes, kept across runs */
         int cgroup_fd;                  /* the v2 cgroup directory, or -1 */
-        unsigned n_listen_fds;          /* listening sockets at LAUNCH_LISTEN_FDS_START.., kept for life */
+        unsigned n_listen_fds;          /* listening sockets, kept for life (the service gets them at 3..) */
+        int listen_fds[SHIM_FDS_MAX];   /* cold start: 3.. as berthd passed them; claimed: as received */
+        bool standby;                   /* --standby and not claimed yet: run.pidfd/report_fd/status.pid
+                                         * are the waiting mini-init's, status.state NONE */
         struct run run;
 };
 
@@ -73,6 +79,18 @@ int run_start(struct shim_ctx *c);
 /* The next run in the idle mini-init only (-ESRCH without one); no fresh
  * clone. On success the new run has the idle mini-init's pid. */
 int run_restart_in_place(struct shim_ctx *c);
+/* Standby: clones the mini-init with the template's namespaces and waits
+ * (bounded) for its "R": its file system is ready. 0, or -errno with the
+ * mini-init's own words in error. */
+int run_standby_prepare(struct shim_ctx *c, char *error, size_t size);
+/* Claim: the waiting mini-init becomes run 1 of c->spec (already the
+ * replica's): back to normal scheduling, moved into the spec's cgroups (its
+ * pid written to each cgroup.procs), then sent "C" spec_path "\n" spec_text, the
+ * listening sockets and log_fd (its stderr from then on). run->status says
+ * run 1 is running; the caller writes the status file. */
+int run_standby_claim(struct shim_ctx *c, const char *spec_path, const char *spec_text, size_t len, int log_fd);
+/* Standby retired: the waiting mini-init is told to go and reaped. */
+void run_standby_discard(struct shim_ctx *c);
 /* Reads pending reports (non-blocking); returns -EAGAIN when drained. */
 int run_read_reports(struct shim_ctx *c);
 /* The mini-init was reaped with this wait status: finalizes run->status
@@ -93,8 +111,22 @@ bool run_active(const struct shim_ctx *c);
 /* Builds and executes the setup operations (setup.c). joined_v2: the clone
  * was born in the v2 cgroup already (CLONE_INTO_CGROUP). Reports a failure
  * on report_fd itself; returns 0 or -errno. */
-int setup_run(const struct launch_spec *spec, bool joined_v2, int report_fd);
+int setup_run(const struct launch_spec *spec, bool joined_v2, unsigned parts, int report_fd);
+/* The parts of the setup, in the order of a cold start (SETUP_ALL). A
+ * standby's mini-init does SETUP_FS ahead, from its template, and
+ * SETUP_IDENTITY when claimed, after the shim moved it into the cgroups. */
+enum {
+        SETUP_CGROUPS = 1 << 0,  /* join the cgroups (before anything runs) */
+        SETUP_IDENTITY = 1 << 1, /* cgroup namespace, hostname, loopback */
+        SETUP_FS = 1 << 2,       /* the mount namespace: root, /proc, /sys, /dev, /tmp, /run, mounts */
+        SETUP_ALL = SETUP_CGROUPS | SETUP_IDENTITY | SETUP_FS,
+};
 
 /* The child of clone3: setup, then mini-init. Never returns (mini-init.c). */
 _noreturn_ void mini_init_main(const struct launch_spec *spec, bool joined_v2, int report_fd,
                                int out_fd, int err_fd);
+/* The child of a standby shim's clone: SETUP_FS of the template, "R" on
+ * report_fd, then it waits for its replica: "C" path "\n" the launch spec's text
+ * (the listening sockets attached) -> SETUP_IDENTITY and the first run, as
+ * mini_init_main(); "Q" or EOF -> it exits. Never returns. */
+_noreturn_ void mini_init_standby_main(const struct launch_spec *tmpl, int report_fd, int out_fd, int err_fd);

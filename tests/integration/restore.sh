@@ -170,7 +170,10 @@ $records"
 for s in $shims; do alive "$s" || fail "shim $s is gone"; done
 ours=$(for p in /proc/[0-9]*; do
         pid=${p#/proc/}
-        case "$(cmdline_of "$pid")" in *berth-shim*"$TEST_TMP/"*) alive "$pid" && echo "$pid" ;; esac
+        case "$(cmdline_of "$pid")" in
+        *--standby*) ;; # unclaimed standby shims (and their mini-inits) belong to berthd
+        *berth-shim*"$TEST_TMP/"*) alive "$pid" && echo "$pid" ;;
+        esac
 done | sort -u)
 # every berth-shim process of ours is a recorded shim or a recorded mini-init
 inits=$(echo "$records" | awk '{print $4}')
@@ -194,5 +197,6 @@ start_berthd --stop-services
 stop_berthd 30
 [ "$BERTHD_RC" = 0 ] || fail "berthd --stop-services exited with $BERTHD_RC"
 wait_for cg_test_empty --timeout 5 --what "test cgroups empty"
-[ -z "$(our_stray_pids)" ] || fail "processes left: $(our_stray_pids)"
+no_stray() { [ -z "$(our_stray_pids)" ]; } # standby shims exit once berthd is gone
+wait_for no_stray --timeout 5 --what "nothing of ours left" || fail "processes left: $(our_stray_pids)"
 ok "all replicas stopped, nothing left"

@@ -69,7 +69,9 @@ while not stop:
     running = [r for r in v if r["state"] == "running"]
     low = min(low, len(running))
     low_old = min(low_old, len([r for r in running if r["revision"] <= old]))
-    live = [r for r in v if r["state"] not in ("stopping", "killing")]
+    # "stopped": its service has ended, only its removal is pending (the shim
+    # leaving): it runs nothing, so neither surge nor Recreate counts it
+    live = [r for r in v if r["state"] not in ("stopping", "killing", "stopped")]
     high = max(high, len(live))
     if any(r["revision"] <= old for r in live) and any(r["revision"] > old for r in live):
         mixed = 1

@@ -522,11 +522,17 @@ echo "$AFTER" | while read -r s i st p sh rc; do
         [ "$p" = 0 ] && want= || want=$p
         [ "$kids" = "$want" ] || fail "$s-$i: shim $sh has children '$kids', expected only the mini-init ${want:-(none: $st)}"
 done || exit 1
-N_SHIMS=0
+N_SHIMS=0 N_STANDBY=0
 for p in $(our_stray_pids); do
-        [ "$(cat /proc/"$p"/comm 2>/dev/null)" = berth-shim ] && N_SHIMS=$((N_SHIMS + 1))
+        [ "$(cat /proc/"$p"/comm 2>/dev/null)" = berth-shim ] || continue
+        # the standby shims (berthd --standby, 2 by default) wait unclaimed
+        case "$(cmdline_of "$p")" in
+        *--standby*) N_STANDBY=$((N_STANDBY + 1)) ;;
+        *) N_SHIMS=$((N_SHIMS + 1)) ;;
+        esac
 done
 [ "$N_SHIMS" = "$N_REC" ] || fail "$N_SHIMS berth-shim processes for our state dir, $N_REC replicas"
+[ "$N_STANDBY" -le 2 ] || fail "$N_STANDBY standby shims, berthd keeps 2"
 ok "$N_REC replicas, $N_REC shims, each with one child"
 
 # ------------------------------------------------------------------ 11
@@ -542,8 +548,10 @@ for p in $ALL_PIDS; do
 done
 LEFT=$(cg_all_pids | tr '\n' ' ')
 [ -z "$LEFT" ] || fail "processes left in the test cgroups: $LEFT"
-STRAY=$(our_stray_pids | tr '\n' ' ')
-[ -z "$STRAY" ] || fail "processes of ours left outside the cgroups: $STRAY"
+# the standby shims exit when berthd's end of their lifeline closes: at once
+no_stray() { [ -z "$(our_stray_pids)" ]; }
+wait_for no_stray --timeout 5 --what "berthd's standby shims gone" ||
+        fail "processes of ours left outside the cgroups: $(our_stray_pids | tr '\n' ' ')"
 LEFT_CG=
 for h in $CG_HIERS; do
         d=$(cg_dir "$h")

@@ -1,0 +1,338 @@
+/* standby.c: berthd's pool of standby shims (see standby.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launch.h"
+#include "log.h"
+#include "macro.h"
+#include "shim-client.h"
+#include "standby.h"
+#include "util.h"
+
+#define HELLO_TIMEOUT_MS 1000
+#define FAILURES_MAX 3 /* consecutive failed starts: the pool gives up (replicas start cold) */
+
+extern char **environ;
+
+enum standby_state { STANDBY_STARTING, STANDBY_READY };
+
+struct standby {
+        struct standby_pool *pool;
+        enum standby_state state;
+        pid_t child;            /* what we spawned: exits once the shim is daemonized */
+        int sync_fd;            /* read end of the sync pipe: the standby's lifeline */
+        int ctl_fd;             /* READY: connected control socket */
+        sd_event_source *io;    /* STARTING: sync_fd; READY: ctl_fd (anything there is trouble) */
+        char line[256];
+        size_t len;
+        pid_t shim_pid, init_pid;
+        char *spec_path, *socket_path;
+};
+
+struct standby_pool {
+        sd_event *event;
+        char *shim_path, *dir;
+        unsigned size, seq, failures;
+        bool disabled;
+        struct standby *s[STANDBY_MAX];
+        size_t n;
+        int mountinfo_fd;
+        sd_event_source *mountinfo;
+};
+
+static void standby_free(struct standby *s) {
+        if (!s)
+                return;
+        sd_event_source_disable_unref(s->io);
+        safe_close(s->ctl_fd);
+        safe_close(s->sync_fd); /* the lifeline: an unclaimed standby exits */
+        if (s->child > 0)
+                while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        if (s->spec_path)
+                (void) unlink(s->spec_path);
+        free(s->spec_path);
+        free(s->socket_path);
+        free(s);
+}
+
+static void pool_remove(struct standby_pool *p, struct standby *s) {
+        for (size_t i = 0; i < p->n; i++)
+                if (p->s[i] == s) {
+                        memmove(p->s + i, p->s + i + 1, (p->n - i - 1) * sizeof *p->s);
+                        p->n--;
+                        return;
+                }
+}
+
+static void start_failed(struct standby *s, const char *why) {
+        struct standby_pool *p = s->pool;
+
+        pool_remove(p, s);
+        standby_free(s);
+        if (++p->failures >= FAILURES_MAX && !p->disabled) {
+                p->disabled = true;
+                log_warning("Standby shims: %s; giving up after %u attempts, replicas start cold.", why, p->failures);
+        } else
+                log_debug("Standby shim: %s.", why);
+}
+
+/* READY: the shim should stay silent until claimed; a hangup or a message
+ * means it is gone or confused: replaced. */
+static int on_ctl(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        struct standby *s = userdata;
+        struct standby_pool *p = s->pool;
+
+        log_debug("Standby shim %d went away or spoke unasked; replacing it.", (int) s->shim_pid);
+        pool_remove(p, s);
+        standby_free(s);
+        standby_pool_fill(p);
+        return 0;
+}
+
+/* The sync line arrived (or EOF): connect, read HELLO, ready. */
+static void sync_readable(struct standby *s) {
+        struct standby_pool *p = s->pool;
+        _cleanup_free_ char *error = NULL;
+        struct shim_msg hello;
+        int r;
+
+        for (;;) {
+                ssize_t n = read(s->sync_fd, s->line + s->len, sizeof s->line - 1 - s->len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return;
+                if (n > 0) {
+                        s->len += (size_t) n;
+                        if (!memchr(s->line, '\n', s->len) && s->len < sizeof s->line - 1)
+                                continue;
+                }
+                break;
+        }
+        s->io = sd_event_source_disable_unref(s->io);
+        while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
+                ;
+        s->child = 0;
+        r = shim_sync_parse(s->line, s->len, &s->shim_pid, &s->init_pid, &error);
+        if (r < 0) {
+                start_failed(s, error ? error : strerror(-r));
+                return;
+        }
+        (void) unlink(s->spec_path); /* read by the shim at its start */
+        s->ctl_fd = shim_connect(s->socket_path);
+        r = s->ctl_fd < 0 ? s->ctl_fd : shim_recv_timeout(s->ctl_fd, &hello, HELLO_TIMEOUT_MS);
+        if (r >= 0 && hello.type != SHIM_MSG_HELLO)
+                r = -EPROTO;
+        if (r >= 0)
+                r = sd_event_add_io(p->event, &s->io, s->ctl_fd, EPOLLIN, on_ctl, s);
+        if (r < 0) {
+                start_failed(s, strerror(-r));
+                return;
+        }
+        s->state = STANDBY_READY;
+        p->failures = 0;
+        log_debug("Standby shim %d ready (mini-init %d).", (int) s->shim_pid, (int) s->init_pid);
+}
+
+static int on_sync(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        sync_readable(userdata);
+        return 0;
+}
+
+static int standby_start(struct standby_pool *p) {
+        struct launch_spec t;
+        struct standby *s;
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        sigset_t none;
+        char fdstr[16], *argv[] = { p->shim_path, (char *) "--standby", (char *) "--spec", NULL, (char *) "--sync-fd",
+                                    fdstr, NULL };
+        char *targv[] = { (char *) "(standby)", NULL };
+        int pfd[2], r;
+
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        *s = (struct standby) { .pool = p, .sync_fd = -1, .ctl_fd = -1 };
+        p->seq++;
+        if (asprintf(&s->spec_path, "%s/standby-%u.launch", p->dir, p->seq) < 0 ||
+            asprintf(&s->socket_path, "%s/standby-%u.sock", p->dir, p->seq) < 0) {
+                standby_free(s);
+                return -ENOMEM;
+        }
+        launch_standby_template(&t);
+        char id[32], status[PATH_MAX];
+        snprintf(id, sizeof id, "standby-%u", p->seq);
+        snprintf(status, sizeof status, "%s/standby-%u.status", p->dir, p->seq);
+        t.id = id;
+        t.argv = targv; /* never executed: a claim brings the replica's */
+        t.log_dir = p->dir;
+        t.status_path = status;
+        t.socket_path = s->socket_path;
+        r = launch_spec_write(&t, s->spec_path);
+        if (r < 0) {
+                standby_free(s);
+                return r;
+        }
+        if (pipe2(pfd, O_CLOEXEC) < 0) {
+                r = -errno;
+                standby_free(s);
+                return r;
+        }
+        snprintf(fdstr, sizeof fdstr, "%d", pfd[1]);
+        argv[3] = s->spec_path;
+        /* posix_spawn (vfork-like): no copy of berthd's page tables */
+        sigemptyset(&none);
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, pfd[1], pfd[1]); /* same fd: clears CLOEXEC */
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+        r = -posix_spawn(&s->child, p->shim_path, &fa, &attr, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        safe_close(pfd[1]);
+        s->sync_fd = pfd[0];
+        if (r < 0) {
+                s->child = 0;
+                standby_free(s);
+                return r;
+        }
+        (void) fcntl(s->sync_fd, F_SETFL, O_NONBLOCK);
+        r = sd_event_add_io(p->event, &s->io, s->sync_fd, EPOLLIN, on_sync, s);
+        if (r < 0) {
+                standby_free(s);
+                return r;
+        }
+        p->s[p->n++] = s;
+        return 0;
+}
+
+void standby_pool_fill(struct standby_pool *p) {
+        if (!p)
+                return;
+        while (!p->disabled && p->n < p->size) {
+                int r = standby_start(p);
+                if (r < 0) {
+                        p->failures = FAILURES_MAX;
+                        p->disabled = true;
+                        log_warning_errno(r, "Cannot start a standby shim: %m; replicas start cold.");
+                        return;
+                }
+        }
+}
+
+/* The host's mount table changed: what the standbys copied is stale. */
+static int on_mountinfo(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        struct standby_pool *p = userdata;
+
+        if (p->n > 0)
+                log_debug("Mount table changed: retiring %zu standby shim(s).", p->n);
+        while (p->n > 0) {
+                struct standby *s = p->s[--p->n];
+                standby_free(s);
+        }
+        standby_pool_fill(p);
+        return 0;
+}
+
+int standby_pool_new(sd_event *event, const char *shim_path, const char *dir, unsigned size,
+                     struct standby_pool **ret) {
+        struct standby_pool *p = calloc(1, sizeof *p);
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        p->event = sd_event_ref(event);
+        p->size = MIN(size, (unsigned) STANDBY_MAX);
+        p->mountinfo_fd = -1;
+        p->shim_path = shim_path ? strdup(shim_path) : NULL;
+        p->dir = strdup(dir);
+        if (!p->dir || (p->size > 0 && !p->shim_path)) {
+                standby_pool_free(p);
+                return -ENOMEM;
+        }
+        if (p->size > 0) {
+                r = mkdir_p(dir, 0700);
+                if (r < 0) {
+                        standby_pool_free(p);
+                        return r;
+                }
+                p->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+                if (p->mountinfo_fd < 0 ||
+                    sd_event_add_io(event, &p->mountinfo, p->mountinfo_fd, EPOLLPRI, on_mountinfo, p) < 0) {
+                        /* without the watch a standby could miss a new host mount */
+                        log_warning("Cannot watch /proc/self/mountinfo; standby shims disabled, replicas start cold.");
+                        p->disabled = true;
+                }
+        }
+        *ret = p;
+        return 0;
+}
+
+struct standby_pool *standby_pool_free(struct standby_pool *p) {
+        if (!p)
+                return NULL;
+        while (p->n > 0)
+                standby_free(p->s[--p->n]);
+        sd_event_source_disable_unref(p->mountinfo);
+        safe_close(p->mountinfo_fd);
+        sd_event_unref(p->event);
+        free(p->shim_path);
+        free(p->dir);
+        free(p);
+        return NULL;
+}
+
+int standby_take(struct standby_pool *p, int wait_ms, struct standby_claim *ret) {
+        struct standby *s = NULL;
+
+        if (!p || p->disabled)
+                return -EAGAIN;
+        for (size_t i = 0; i < p->n && !s; i++)
+                if (p->s[i]->state == STANDBY_READY)
+                        s = p->s[i];
+        if (!s && wait_ms > 0 && p->n > 0) {
+                /* the oldest one still starting: wait for its sync line */
+                struct standby *w = p->s[0];
+                struct pollfd pfd = { .fd = w->sync_fd, .events = POLLIN };
+                if (w->state == STANDBY_STARTING && poll(&pfd, 1, wait_ms) > 0) {
+                        sync_readable(w); /* ready, or failed and freed */
+                        for (size_t i = 0; i < p->n && !s; i++)
+                                if (p->s[i] == w && w->state == STANDBY_READY)
+                                        s = w;
+                }
+        }
+        if (!s)
+                return -EAGAIN;
+        pool_remove(p, s);
+        s->io = sd_event_source_disable_unref(s->io);
+        *ret = (struct standby_claim) {
+                .ctl_fd = TAKE_FD(s->ctl_fd),
+                .lifeline_fd = TAKE_FD(s->sync_fd),
+                .shim_pid = s->shim_pid,
+                .init_pid = s->init_pid,
+        };
+        standby_free(s);
+        return 0;
+}
+
+unsigned standby_pool_ready(const struct standby_pool *p) {
+        unsigned n = 0;
+
+        for (size_t i = 0; p && i < p->n; i++)
+                n += p->s[i]->state == STANDBY_READY;
+        return n;
+}

@@ -1,0 +1,185 @@
+#!/bin/sh
+# standby.sh: berthd's standby shims (berthd --standby N, agent/standby.h).
+# Each waits with a mini-init cloned ahead into the default namespaces, its
+# file system ready, at idle priority. A fitting replica claims one and is
+# then exactly what a cold start makes (namespaces, cgroups, limits, hostname,
+# logs, exec errors); one that does not fit starts cold; the pool refills; a
+# change of berthd's mount table retires the standbys (their root would be
+# stale), and berthd's end (even kill -9) takes the unclaimed ones with it
+# while replicas keep running. Exits 77 (skip) unless root.
+. "$(dirname "$0")/lib.sh"
+
+require_root
+for b in unshare nsenter hostname; do command -v "$b" >/dev/null || { say "SKIP: $b missing"; exit 77; }; done
+setup
+
+# standby_pids: the pids of our unclaimed standby shims (not their mini-inits)
+standby_pids() {
+        for _sp_p in /proc/[0-9]*; do
+                _sp_pid=${_sp_p#/proc/}
+                [ "$(cat "$_sp_p/comm" 2>/dev/null)" = berth-shim ] || continue
+                case "$(cmdline_of "$_sp_pid")" in *--standby*"$RUN/standby/"*) echo "$_sp_pid" ;; esac
+        done
+}
+n_standby() { standby_pids | wc -l; }
+standbys_are() { [ "$(n_standby)" -eq "$1" ]; }
+# all_ready N: N standby shims, each with its waiting mini-init
+all_ready() {
+        [ "$(n_standby)" -eq "$1" ] || return 1
+        for _ar_s in $(standby_pids); do
+                [ -n "$(children_of "$_ar_s")" ] || return 1
+        done
+}
+policy_of() { awk '/^policy/ { print $3 }' "/proc/$1/sched" 2>/dev/null; } # 0 normal, 5 SCHED_IDLE
+read_only_root() { awk '$5 == "/" { print $6 }' "/proc/$1/mountinfo" | grep -q '^ro'; }
+
+step "1. berthd --standby 2 (the default): two standbys, each with a mini-init in its own namespaces, ready, idle priority"
+start_berthd
+wait_for all_ready 2 --timeout 10 --what "2 standby shims with their mini-init"
+for s in $(standby_pids); do
+        z=$(children_of "$s")
+        [ "$(cat /proc/"$z"/comm)" = berth-init ] || fail "standby $s: child $z is $(cat /proc/"$z"/comm), not berth-init"
+        levels=$(awk '/^NSpid:/ { print NF - 1 }' /proc/"$z"/status)
+        [ "$levels" -ge 2 ] || fail "standby mini-init $z: NSpid has $levels level(s), not its own pid namespace"
+        [ "$(readlink /proc/"$z"/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] || fail "standby mini-init $z shares our mount namespace"
+        read_only_root "$z" || fail "standby mini-init $z: / is not read-only"
+        [ "$(policy_of "$s")" = 5 ] || fail "standby shim $s: scheduling policy $(policy_of "$s"), expected SCHED_IDLE (5)"
+        [ "$(policy_of "$z")" = 5 ] || fail "standby mini-init $z: scheduling policy $(policy_of "$z"), expected SCHED_IDLE (5)"
+        case "$(cat /proc/"$z"/cgroup)" in *"/services/"*) fail "standby mini-init $z is in a replica's cgroup already" ;; esac
+done
+STANDBY_BEFORE=$(standby_pids | xargs)
+ok "standbys $STANDBY_BEFORE ready"
+
+step "2. a fitting replica claims one: same namespaces, cgroups, limits, hostname, logs as a cold start"
+write_manifest web <<'YAML'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: web}
+spec:
+  replicas: 1
+  command: [/bin/sh, -c, "echo hello from web; echo oops >&2; exec sleep infinity"]
+  terminationGracePeriod: 1s
+  resources: {limits: {memory: 32Mi, pids: 8}}
+YAML
+wait_for record_is web 0 state running --timeout 5 --what "web-0 running"
+WEB_SHIM=$(record_field web 0 shim_pid)
+INIT=$(record_field web 0 pid)
+echo " $STANDBY_BEFORE " | grep -q " $WEB_SHIM " || fail "web-0's shim $WEB_SHIM is not one of the standbys ($STANDBY_BEFORE)"
+grep -q "run 1 started in a standby mini-init, pid $INIT" "$(shim_log_file web 0)" ||
+        fail "web-0's shim.log does not say it started in the standby's mini-init: $(cat "$(shim_log_file web 0)")"
+case "$(cmdline_of "$WEB_SHIM")" in
+*--standby*) fail "the claimed shim still calls itself a standby: $(cmdline_of "$WEB_SHIM")" ;;
+*"$STATE/replicas/web/0/launch"*) ;;
+*) fail "the claimed shim's command line does not name its replica: $(cmdline_of "$WEB_SHIM")" ;;
+esac
+has_service() { [ -n "$(service_pid "$1" "$2")" ]; }
+wait_for has_service web 0 --timeout 3 --what "web-0's service pid"
+SVC=$(service_pid web 0)
+for p in "$INIT" "$SVC"; do
+        grep -qx "$p" "$(cg_file memory web 0 cgroup.procs)" || fail "pid $p is not in web-0's memory cgroup"
+        grep -qx "$p" "$(cg_file pids web 0 cgroup.procs)" || fail "pid $p is not in web-0's pids cgroup"
+        [ "$(policy_of "$p")" = 0 ] || fail "pid $p runs with scheduling policy $(policy_of "$p"), not the normal one"
+done
+[ "$(cg_read memory web 0 memory.limit_in_bytes)" = 33554432 ] || fail "memory.limit_in_bytes $(cg_read memory web 0 memory.limit_in_bytes)"
+[ "$(cg_read pids web 0 pids.max)" = 8 ] || fail "pids.max $(cg_read pids web 0 pids.max)"
+[ "$(nsenter -t "$SVC" -u hostname)" = web-0 ] || fail "hostname in web-0: $(nsenter -t "$SVC" -u hostname)"
+[ "$(awk '/^NSpid:/ { print $NF }' /proc/"$SVC"/status)" = 2 ] || fail "the service is not pid 2 of its namespace"
+read_only_root "$SVC" || fail "web-0's / is not read-only"
+wait_for replica_output_has web 0 "hello from web" --timeout 3 --what "web-0's stdout in its log"
+wait_for replica_output_has web 0 "oops" --timeout 3 --what "web-0's stderr in its log"
+wait_for all_ready 2 --timeout 10 --what "the pool refilled to 2"
+ok "web-0 runs in standby $WEB_SHIM's mini-init $INIT, limits and hostname applied; pool refilled"
+
+step "3. exec failure through a standby: the same clear message as a cold start"
+write_manifest nope <<'YAML'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: nope}
+spec:
+  command: [/usr/bin/nope]
+  restartPolicy: Never
+YAML
+wait_for record_is nope 0 last_exit.reason ExecFailed --timeout 5 --what "nope-0: ExecFailed"
+MSG=$(record_field nope 0 last_exit.message)
+[ "$MSG" = "exec /usr/bin/nope: No such file or directory" ] || fail "nope-0: last_exit.message '$MSG'"
+grep -q "standby mini-init" "$(shim_log_file nope 0)" || fail "nope-0 did not start from a standby"
+ok "ExecFailed: $MSG"
+
+step "4. a spec that does not fit (network.mode: none) starts cold; the standbys stay"
+BEFORE=$(standby_pids | xargs)
+write_manifest isolated <<'YAML'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: isolated}
+spec:
+  command: [/bin/sleep, infinity]
+  terminationGracePeriod: 1s
+  network: {mode: none}
+YAML
+wait_for record_is isolated 0 state running --timeout 5 --what "isolated-0 running"
+grep -q "standby mini-init" "$(shim_log_file isolated 0)" && fail "isolated-0 claimed a standby, which has no netns of its own"
+[ "$(standby_pids | xargs)" = "$BEFORE" ] || fail "the standbys changed: $BEFORE -> $(standby_pids | xargs)"
+ok "isolated-0 started cold, standbys $BEFORE untouched"
+
+step "5. berthd's mount table changes: its standbys are retired and replaced; a replica then sees the new mount"
+stop_berthd 10
+wait_for standbys_are 0 --timeout 5 --what "standbys gone with berthd"
+MNT=$(mktemp -d /var/tmp/berth-it-mnt.XXXXXX) || fail "mktemp"
+cleanup_mnt() { rmdir "$MNT" 2>/dev/null; }
+trap 'cleanup_mnt; cleanup' EXIT
+cat >"$TEST_TMP/berthd-in-ns" <<EOF
+#!/bin/sh
+exec unshare -m --propagation private "$BERTHD" "\$@"
+EOF
+chmod +x "$TEST_TMP/berthd-in-ns"
+REAL_BERTHD=$BERTHD
+BERTHD=$TEST_TMP/berthd-in-ns
+start_berthd # in a mount namespace of its own: the host's mount table is not touched
+BERTHD=$REAL_BERTHD
+wait_for all_ready 2 --timeout 10 --what "2 standbys"
+OLD=$(standby_pids | xargs)
+nsenter -t "$BERTHD_PID" -m mount -t tmpfs berth-it "$MNT" || fail "mount a tmpfs in berthd's namespace"
+gone_all() { for _g in $OLD; do alive "$_g" && return 1; done; return 0; }
+wait_for gone_all --timeout 5 --what "standbys $OLD retired"
+wait_for all_ready 2 --timeout 10 --what "2 new standbys"
+write_manifest sees <<YAML
+apiVersion: berth/v1
+kind: Service
+metadata: {name: sees}
+spec:
+  command: [/bin/sh, -c, "grep -q ' $MNT ' /proc/self/mountinfo && echo SEEN || echo MISSING; exec sleep infinity"]
+  terminationGracePeriod: 1s
+YAML
+wait_for replica_output_has sees 0 "SEEN" --timeout 5 --what "sees-0 reports the new mount"
+grep -q "standby mini-init" "$(shim_log_file sees 0)" || fail "sees-0 did not start from a standby"
+ok "standbys $OLD retired, new ones see $MNT"
+
+step "6. kill -9 berthd: the unclaimed standbys exit, every replica keeps running"
+LEFT=$(standby_pids | xargs)
+REPLICA_SHIMS=$(records_table | awk '$3 == "running" { print $5 }' | xargs)
+kill9_berthd
+wait_for standbys_are 0 --timeout 5 --what "standbys $LEFT gone"
+for s in $REPLICA_SHIMS; do alive "$s" || fail "replica shim $s died with berthd"; done
+ok "standbys $LEFT exited; replica shims $REPLICA_SHIMS alive"
+
+step "7. --standby 0: none, replicas start cold; --standby 17: refused"
+start_berthd --standby 0 --stop-services
+sleep 0.3
+standbys_are 0 || fail "--standby 0 started $(n_standby) standby shim(s)"
+write_manifest cold <<'YAML'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: cold}
+spec:
+  command: [/bin/sleep, infinity]
+  terminationGracePeriod: 1s
+YAML
+wait_for record_is cold 0 state running --timeout 5 --what "cold-0 running"
+grep -q "standby mini-init" "$(shim_log_file cold 0)" && fail "cold-0 claimed a standby with --standby 0"
+stop_berthd 30
+[ "$BERTHD_RC" = 0 ] || fail "berthd --stop-services exited with $BERTHD_RC"
+"$BERTHD" --standby 17 --manifests "$MANIFESTS" >"$TEST_TMP/out" 2>&1
+RC=$?
+[ "$RC" = 2 ] || fail "--standby 17: exit status $RC, expected 2"
+grep -q -- "--standby: \"17\" is not a number from 0 to 16" "$TEST_TMP/out" || fail "--standby 17: $(cat "$TEST_TMP/out")"
+ok "no standbys with 0; 17 refused with a clear message"
