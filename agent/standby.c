@@ -94,9 +94,9 @@ static int on_ctl(sd_event_source *es, int fd, uint32_t revents, void *userdata)
         struct standby *s = userdata;
         struct standby_pool *p = s->pool;
 
-        log_debug("Standby shim %d went away or spoke unasked; replacing it.", (int) s->shim_pid);
-        pool_remove(p, s);
-        standby_free(s);
+        /* counted like a failed start: a standby that keeps dying is not
+         * replaced forever */
+        start_failed(s, "a ready standby shim went away or spoke unasked");
         standby_pool_fill(p);
         return 0;
 }

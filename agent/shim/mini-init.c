@@ -454,6 +454,10 @@ _noreturn_ static void run_loop(const struct launch_spec *spec, int report_fd, i
                 }
                 if (service == 0)
                         service_exec(spec, report_fd, out_fd, err_fd, self);
+                /* "forked": a shim that waits for it (a claim) goes on with
+                 * its own work now, here, while we sleep and the service
+                 * starts on its own CPU */
+                report_send(report_fd, "F");
 
                 if (!in_place) { /* the output pipes are kept for the next run only */
                         out_fd = safe_close(out_fd);

@@ -173,7 +173,7 @@ static int start_in_place(struct shim_ctx *c) {
                 .exit_code = -1,
         };
         run->service_pidfd = safe_close(run->service_pidfd);
-        run->have_report = run->idle_reported = run->quit_sent = false;
+        run->have_report = run->idle_reported = run->quit_sent = run->forked = false;
         r = shim_status_write(c->spec->status_path, st, false);
         if (r < 0)
                 shim_log("write %s: %s, ignoring", c->spec->status_path, strerror(-r));
@@ -349,8 +349,28 @@ int run_standby_claim(struct shim_ctx *c, const char *spec_path, const char *spe
                 .exit_code = -1,
         };
         run->service_pidfd = -1;
-        run->have_report = run->idle_reported = run->quit_sent = false;
+        run->have_report = run->idle_reported = run->quit_sent = run->forked = false;
         return 0;
+}
+
+void run_wait_forked(struct shim_ctx *c, int timeout_ms) {
+        struct run *run = &c->run;
+        uint64_t deadline = now_usec() + (uint64_t) timeout_ms * 1000;
+
+        while (!run->forked && !run->status.exec_error[0] && run->report_fd >= 0) {
+                struct pollfd pfd = { .fd = run->report_fd, .events = POLLIN };
+                uint64_t now = now_usec();
+                int r;
+
+                if (now >= deadline)
+                        break;
+                r = poll(&pfd, 1, (int) ((deadline - now + 999) / 1000));
+                if (r < 0 && errno != EINTR)
+                        break;
+                if (r == 0)
+                        break;
+                (void) run_read_reports(c);
+        }
 }
 
 void run_standby_discard(struct shim_ctx *c) {
@@ -466,6 +486,9 @@ static void handle_report(struct shim_ctx *c, const char *m, size_t n, pid_t sen
                 }
                 break;
         case 'R': /* a standby's "ready": read by run_standby_prepare() */
+                break;
+        case 'F': /* the mini-init forked the service */
+                c->run.forked = true;
                 break;
         case 'I':
                 if (c->run.have_report && run_active(c))

@@ -601,6 +601,7 @@ static void on_claim(const struct shim_msg *m, const int *fds, size_t n_fds) {
         r = run_standby_claim(&ctx, m->spec_path, text, len, log_fd);
         if (r < 0)
                 sync_fail("claim: start replica: %s", strerror(-r));
+        run_wait_forked(&ctx, 100);
         if (dup2(log_fd, STDERR_FILENO) < 0)
                 shim_log("dup2: %m");
         safe_close(log_fd);

@@ -56,6 +56,7 @@ struct run {
         bool have_report;          /* the mini-init reported the service's end */
         bool idle_reported;        /* ... and then "I": it waits for the next run */
         bool quit_sent;            /* an idle mini-init was told to exit */
+        bool forked;               /* the mini-init reported "F": the service is forked */
 };
 
 /* epoll data tags */
@@ -89,6 +90,10 @@ int run_standby_prepare(struct shim_ctx *c, char *error, size_t size);
  * listening sockets and log_fd (its stderr from then on). run->status says
  * run 1 is running; the caller writes the status file. */
 int run_standby_claim(struct shim_ctx *c, const char *spec_path, const char *spec_text, size_t len, int log_fd);
+/* Waits (up to timeout_ms) until the mini-init reported the service's
+ * fork ("F") or a failure: it sleeps then, so what we do next does not
+ * take the CPU the unix socket's wakeup put it on. */
+void run_wait_forked(struct shim_ctx *c, int timeout_ms);
 /* Standby retired: the waiting mini-init is told to go and reaped. */
 void run_standby_discard(struct shim_ctx *c);
 /* Reads pending reports (non-blocking); returns -EAGAIN when drained. */
