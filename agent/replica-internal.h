@@ -28,6 +28,8 @@ struct replica {
         uint64_t shim_start_ticks;
         int shim_fd;
         sd_event_source *shim_io;
+        unsigned unanswered; /* requests sent on shim_fd without waiting whose reply
+                              * (STATUS or ERROR: one each) is not read yet */
         uint64_t run;       /* the shim's run number of the current run */
         uint64_t oom_base;  /* the cgroup's oom_kill count when the run started */
         uint64_t spawned_at; /* realtime µs of the last SPAWN: start latency = service exec - this */
@@ -61,6 +63,10 @@ int replica_alloc(struct service_state *s, unsigned index, const struct service 
 int proc_start_ticks(pid_t pid, uint64_t *ret);
 int replica_connect(struct replica *r);
 void replica_disconnect(struct replica *r);
+/* A request whose reply is not waited for (SIGNAL, ARM, ACK_EXIT): sent,
+ * and counted, so that the reply of the next request waited for is not
+ * taken for another's. */
+int replica_shim_request(struct replica *r, const struct shim_msg *req);
 void kill_leftovers(struct replica *r);
 bool oom_since_start(struct replica *r);
 /* Feed one event / apply actions; true when r is gone (freed). */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -405,6 +406,44 @@ int replica_new(struct service_state *s, unsigned index, const struct service *s
 void replica_disconnect(struct replica *r) {
         r->shim_io = sd_event_source_disable_unref(r->shim_io);
         r->shim_fd = safe_close(r->shim_fd);
+        r->unanswered = 0;
+}
+
+int replica_shim_request(struct replica *r, const struct shim_msg *req) {
+        int k = shim_send(r->shim_fd, req);
+        if (k >= 0)
+                r->unanswered++;
+        return k;
+}
+
+/* A reply (STATUS or ERROR) just read: the oldest unanswered request's, if any. */
+static bool reply_was_unanswered(struct replica *r, const struct shim_msg *m) {
+        if ((m->type != SHIM_MSG_STATUS && m->type != SHIM_MSG_ERROR) || r->unanswered == 0)
+                return false;
+        r->unanswered--;
+        return true;
+}
+
+/* A request and its own reply: the replies still owed to earlier requests
+ * (replica_shim_request) are read first; HELLO, EXITED and LOG_DROPPED
+ * are not replies. */
+static int replica_call(struct replica *r, const struct shim_msg *req, struct shim_msg *ret_reply, int timeout_ms) {
+        int k = shim_send(r->shim_fd, req);
+
+        ret_reply->type = SHIM_MSG_INVALID;
+        if (k < 0)
+                return k;
+        for (;;) {
+                struct shim_msg m;
+                k = shim_recv_timeout(r->shim_fd, &m, timeout_ms);
+                if (k < 0)
+                        return k;
+                if (m.type == SHIM_MSG_EXITED || m.type == SHIM_MSG_HELLO || m.type == SHIM_MSG_LOG_DROPPED ||
+                    reply_was_unanswered(r, &m))
+                        continue;
+                *ret_reply = m;
+                return m.type == SHIM_MSG_ERROR ? -m.error : 0;
+        }
 }
 
 void replica_free(struct replica *r) {
@@ -491,23 +530,57 @@ static struct cg_limits limits_of(const struct service *s) {
  * (normally a few ms away) before it goes cold. */
 #define STANDBY_WAIT_MS 20
 
-/* The replica takes over a standby shim (standby.h): CLAIM with its launch
- * spec and listening sockets. On success the standby's connection becomes
- * the replica's. Whatever the answer, the lifeline is closed: a standby that
- * was not claimed exits. */
-static int claim_standby(struct replica *r, struct standby_claim *sc, const char *spec_path, const int *fds,
-                         size_t n_fds, pid_t *ret_shim_pid, pid_t *ret_pid) {
-        struct shim_msg req = shim_msg_request(SHIM_MSG_CLAIM), reply = {};
+/* The replica takes over a standby shim (standby.h), in two steps so that
+ * the shim's preparation (reading the spec, its log, its scheduling) runs
+ * while we create the cgroups: CLAIM with DEFERRED (the launch spec, the
+ * listening sockets), then, once the cgroups are there, START, answered like
+ * any START. On success the standby's connection becomes the replica's.
+ * Whatever happens, the lifeline is closed: a standby that was not claimed
+ * exits (and one that got CLAIM but no START does too). */
+static int claim_begin(struct standby_claim *sc, const char *spec_path, const int *fds, size_t n_fds) {
+        struct shim_msg req = shim_msg_request(SHIM_MSG_CLAIM);
+        char buf[SHIM_MSG_MAX];
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
+        } ctl;
+        struct iovec iov = { .iov_base = buf };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        int n;
+
+        if (strlen(spec_path) >= sizeof req.spec_path || n_fds > SHIM_FDS_MAX)
+                return -ENAMETOOLONG;
+        strcpy(req.spec_path, spec_path);
+        req.n_fds = (unsigned) n_fds;
+        req.deferred = true;
+        n = shim_msg_encode(&req, buf, sizeof buf);
+        if (n < 0)
+                return n;
+        iov.iov_len = (size_t) n;
+        if (n_fds > 0) {
+                memset(&ctl, 0, sizeof ctl);
+                mh.msg_control = &ctl;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+                struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+                h->cmsg_level = SOL_SOCKET;
+                h->cmsg_type = SCM_RIGHTS;
+                h->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+                memcpy(CMSG_DATA(h), fds, sizeof(int) * n_fds);
+        }
+        return sendmsg(sc->ctl_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+static void claim_abandon(struct standby_claim *sc) {
+        sc->ctl_fd = safe_close(sc->ctl_fd);
+        sc->lifeline_fd = safe_close(sc->lifeline_fd);
+}
+
+static int claim_finish(struct replica *r, struct standby_claim *sc, pid_t *ret_shim_pid, pid_t *ret_pid) {
+        struct shim_msg req = shim_msg_request(SHIM_MSG_START), reply = {};
         int k;
 
-        if (strlen(spec_path) >= sizeof req.spec_path)
-                k = -ENAMETOOLONG;
-        else {
-                strcpy(req.spec_path, spec_path);
-                req.n_fds = (unsigned) n_fds;
-                k = shim_call_fds(sc->ctl_fd, &req, fds, n_fds, &reply, 5000);
-        }
-        safe_close(sc->lifeline_fd);
+        k = shim_call(sc->ctl_fd, &req, &reply, NULL, 5000);
+        sc->lifeline_fd = safe_close(sc->lifeline_fd);
         if (k >= 0 && (reply.type != SHIM_MSG_STATUS || reply.status.state != SHIM_RUN_RUNNING || reply.status.pid <= 0))
                 k = -EPROTO;
         if (k >= 0) {
@@ -515,13 +588,13 @@ static int claim_standby(struct replica *r, struct standby_claim *sc, const char
                 k = sd_event_add_io(r->m->event, &r->shim_io, sc->ctl_fd, EPOLLIN, on_shim_io, r);
         }
         if (k < 0) {
-                safe_close(sc->ctl_fd);
                 log_debug_errno(k, "Replica %s: standby shim %d: claim failed: %m%s%s; starting it cold.", r->id,
                                 (int) sc->shim_pid, reply.type == SHIM_MSG_ERROR ? ": " : "",
                                 reply.type == SHIM_MSG_ERROR ? reply.message : "");
+                sc->ctl_fd = safe_close(sc->ctl_fd);
                 return k;
         }
-        r->shim_fd = sc->ctl_fd;
+        r->shim_fd = TAKE_FD(sc->ctl_fd);
         *ret_shim_pid = reply.status.shim_pid;
         *ret_pid = reply.status.pid;
         return 0;
@@ -534,22 +607,11 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         struct cg_limits limits = limits_of(r->spec);
         const char *missing = NULL;
         _cleanup_free_ char *spec_path = NULL, *log_dir = NULL, *status_path = NULL, *v2dir = NULL;
+        struct standby_claim sc = { .ctl_fd = -1, .lifeline_fd = -1 };
         char **procs = NULL;
         int k;
 
         kill_leftovers(r);
-        k = cg_create(m->cg, r->cg_path, &limits, &missing);
-        if (k < 0) {
-                if (k == -EOPNOTSUPP)
-                        (void) asprintf(ret_error, "cgroup: the %s controller is not available on this host, so "
-                                                   "the manifest's limits cannot be applied",
-                                        missing ? missing : "needed");
-                else
-                        (void) asprintf(ret_error, "cgroup %s: %s", r->cg_path, strerror(-k));
-                return k;
-        }
-        (void) cg_oom_kill_count(m->cg, r->cg_path, &r->oom_base);
-
         k = cg_procs_paths(m->cg, r->cg_path, 0, &procs);
         if (k < 0) {
                 (void) asprintf(ret_error, "cgroup %s: %s", r->cg_path, strerror(-k));
@@ -610,11 +672,29 @@ static int spawn_shim(struct replica *r, char **ret_error) {
                 return k;
 
         (void) unlink(r->socket_path); /* a stale socket of a dead shim */
+        if (fits_standby && standby_take(m->standby, STANDBY_WAIT_MS, &sc) >= 0 &&
+            claim_begin(&sc, spec_path, listen_fds, n_listen) < 0)
+                claim_abandon(&sc);
+
+        /* the standby prepares meanwhile; the limits hold before it runs anything of the service */
+        k = cg_create(m->cg, r->cg_path, &limits, &missing);
+        if (k < 0) {
+                claim_abandon(&sc);
+                if (k == -EOPNOTSUPP)
+                        (void) asprintf(ret_error, "cgroup: the %s controller is not available on this host, so "
+                                                   "the manifest's limits cannot be applied",
+                                        missing ? missing : "needed");
+                else
+                        (void) asprintf(ret_error, "cgroup %s: %s", r->cg_path, strerror(-k));
+                return k;
+        }
+        (void) cg_oom_kill_count(m->cg, r->cg_path, &r->oom_base);
+
         pid_t shim_pid = 0, pid = 0;
-        struct standby_claim sc;
-        bool claimed = fits_standby && standby_take(m->standby, STANDBY_WAIT_MS, &sc) >= 0 &&
-                       claim_standby(r, &sc, spec_path, listen_fds, n_listen, &shim_pid, &pid) >= 0;
+        bool claimed = sc.ctl_fd >= 0 && claim_finish(r, &sc, &shim_pid, &pid) >= 0;
         if (!claimed) {
+                if (sc.shim_pid > 0)
+                        kill_leftovers(r); /* whatever a failed claim may have started */
                 k = shim_spawn_fds(m->cfg.shim_path, spec_path, listen_fds, n_listen, &shim_pid, &pid, ret_error);
                 if (k < 0)
                         return k;
@@ -646,7 +726,7 @@ static bool init_idle(const struct shim_status *st) {
 
 /* Another run in the same shim (restart in place). */
 static int restart_in_shim(struct replica *r, char **ret_error) {
-        struct shim_msg req = shim_msg_request(SHIM_MSG_START), reply, exited, stale;
+        struct shim_msg req = shim_msg_request(SHIM_MSG_START), reply, stale;
         _cleanup_free_ char *status_path = NULL;
         struct shim_status st = {};
         if (r->next_run != 0 && r->next_run == r->run + 1) {
@@ -659,17 +739,18 @@ static int restart_in_shim(struct replica *r, char **ret_error) {
                 return r->next_pid;
         }
         r->next_run = 0;
-        /* replies to earlier fire-and-forget requests (ACK_EXIT, SIGNAL) may
-         * still be queued: drop them so START's reply is the one we read */
+        /* replies to earlier fire-and-forget requests (ACK_EXIT, SIGNAL, ARM)
+         * already queued: dropped; those still to come are skipped by
+         * replica_call(), so START's reply is the one we read */
         while (shim_recv(r->shim_fd, &stale) >= 0)
-                ;
+                (void) reply_was_unanswered(r, &stale);
         /* the status file, which the shim writes before it reports a run's
          * end and again when an idle mini-init exits, says whether one waits */
         if (asprintf(&status_path, "%s/status", r->dir) < 0 || shim_status_read(status_path, &st) < 0 ||
             st.run != r->run || !init_idle(&st))
                 kill_leftovers(r);
         (void) cg_oom_kill_count(r->m->cg, r->cg_path, &r->oom_base);
-        int k = shim_call(r->shim_fd, &req, &reply, &exited, 5000);
+        int k = replica_call(r, &req, &reply, 5000);
         if (k < 0) {
                 (void) asprintf(ret_error, "shim: START failed: %s%s%s", strerror(-k),
                                 reply.type == SHIM_MSG_ERROR ? ": " : "", reply.type == SHIM_MSG_ERROR ? reply.message : "");
@@ -713,8 +794,8 @@ void replica_send_order(struct replica *r) {
                 req.on_failure = o.on_failure;
         } else if (r->order_run == 0)
                 return; /* nothing to give, nothing to take back */
-        /* fire and forget, like SIGNAL: replies are drained before the next START */
-        if (shim_send(r->shim_fd, &req) < 0)
+        /* fire and forget, like SIGNAL: its reply is skipped by the next call */
+        if (replica_shim_request(r, &req) < 0)
                 return;
         r->order_run = req.run;
 }
@@ -757,7 +838,7 @@ static void do_signal(struct replica *r, int signo) {
         if (r->shim_fd >= 0) {
                 struct shim_msg req = shim_msg_request(SHIM_MSG_SIGNAL);
                 req.signo = signo;
-                int k = shim_send(r->shim_fd, &req);
+                int k = replica_shim_request(r, &req);
                 if (k >= 0) {
                         r->order_run = 0; /* a SIGNAL cancels the standing order */
                         return;
@@ -841,8 +922,8 @@ void replica_remove(struct replica *r) {
         if (r->shim_fd >= 0) {
                 /* wait for the reply: closing with unread replies queued would
                  * reset the connection and could lose the QUIT */
-                struct shim_msg req = shim_msg_request(SHIM_MSG_QUIT), reply, exited;
-                int k = shim_call(r->shim_fd, &req, &reply, &exited, 1000);
+                struct shim_msg req = shim_msg_request(SHIM_MSG_QUIT), reply;
+                int k = replica_call(r, &req, &reply, 1000);
                 if (k < 0)
                         log_warning_errno(k, "Replica %s: the shim did not confirm QUIT: %m", r->id);
         }
@@ -879,7 +960,7 @@ bool replica_apply(struct replica *r, const struct sup_actions *a) {
                          * can see the end: no restart of its own */
                         if (r->order_run != 0 && r->shim_fd >= 0) {
                                 struct shim_msg cancel = shim_msg_request(SHIM_MSG_ARM);
-                                (void) shim_send(r->shim_fd, &cancel);
+                                (void) replica_shim_request(r, &cancel);
                                 r->order_run = 0;
                         }
                         int k = cg_kill_all(r->m->cg, r->cg_path, SIGKILL);
@@ -1097,7 +1178,7 @@ static bool handle_exit(struct replica *r, const struct shim_status *st) {
                 /* recorded: the shim may forget that end (it keeps it for HELLO) */
                 struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
                 ack.run = st->run;
-                (void) shim_send(r->shim_fd, &ack);
+                (void) replica_shim_request(r, &ack);
         }
         replica_stop_unwanted_run(r);
         if (st->next_started)
@@ -1105,7 +1186,7 @@ static bool handle_exit(struct replica *r, const struct shim_status *st) {
         if (r->shim_fd >= 0 && r->run == st->run) { /* not restarted in place yet */
                 struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
                 ack.run = st->run;
-                (void) shim_send(r->shim_fd, &ack);
+                (void) replica_shim_request(r, &ack);
         }
         return false;
 }
@@ -1145,6 +1226,7 @@ static int on_shim_io(sd_event_source *s, int fd, uint32_t revents, void *userda
                         handle_shim_lost(r);
                         return 0;
                 }
+                (void) reply_was_unanswered(r, &msg);
                 switch (msg.type) {
                 case SHIM_MSG_LOG_DROPPED:
                         replica_note_log_drops(r, &msg.status);

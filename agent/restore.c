@@ -259,7 +259,7 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                 if (r->shim_fd >= 0) {
                         struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
                         ack.run = status.run;
-                        (void) shim_send(r->shim_fd, &ack);
+                        (void) replica_shim_request(r, &ack);
                 }
                 replica_spawn(r);
                 return 0;
@@ -281,7 +281,7 @@ static int restore_one(struct manager *m, const char *name, unsigned index, cons
                 /* recorded: the shim may forget the exit now */
                 struct shim_msg ack = shim_msg_request(SHIM_MSG_ACK_EXIT);
                 ack.run = ordered_away ? status.prev_run : status.run;
-                (void) shim_send(r->shim_fd, &ack);
+                (void) replica_shim_request(r, &ack);
         }
         if (replica_apply(r, &a))
                 return 0; /* removed */

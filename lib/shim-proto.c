@@ -163,6 +163,8 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
                         return -EINVAL;
                 enc_printf(&e, "FDS=%u\n", m->n_fds);
                 enc_text(&e, "SPEC", m->spec_path);
+                if (m->deferred)
+                        enc_printf(&e, "DEFERRED=1\n");
                 break;
         default:
                 break;
@@ -177,7 +179,7 @@ enum key_id {
         K_EXIT_CODE, K_EXIT_SIGNAL, K_CORE_DUMPED, K_EXIT_USEC, K_ACKED, K_EXEC_ERROR,
         K_SIGNAL, K_ERRNO, K_MESSAGE, K_INIT_ALIVE, K_NEXT_STARTED, K_MIN_UPTIME_USEC, K_ON_FAILURE,
         K_LOG_DROPPED_BYTES, K_LOG_DROPPING, K_FDS, K_FD_NAMES, K_PREV_RUN, K_PREV_EXIT_CODE,
-        K_PREV_EXIT_SIGNAL, K_PREV_EXIT_USEC, K_SPEC, _K_MAX,
+        K_PREV_EXIT_SIGNAL, K_PREV_EXIT_USEC, K_SPEC, K_DEFERRED, _K_MAX,
 };
 
 static const char *const key_names[_K_MAX] = {
@@ -197,7 +199,7 @@ static const char *const key_names[_K_MAX] = {
         [K_FDS] = "FDS",               [K_FD_NAMES] = "FD_NAMES",
         [K_PREV_RUN] = "PREV_RUN",     [K_PREV_EXIT_CODE] = "PREV_EXIT_CODE",
         [K_PREV_EXIT_SIGNAL] = "PREV_EXIT_SIGNAL", [K_PREV_EXIT_USEC] = "PREV_EXIT_USEC",
-        [K_SPEC] = "SPEC",
+        [K_SPEC] = "SPEC",             [K_DEFERRED] = "DEFERRED",
 };
 
 static int dec_num(const char *v, size_t n, uint64_t max, uint64_t *ret) {
@@ -247,8 +249,10 @@ static int dec_key(struct shim_msg *m, enum key_id k, const char *v, size_t n) {
         case K_NEXT_STARTED:
         case K_ON_FAILURE:
         case K_LOG_DROPPING:
+        case K_DEFERRED:
                 r = dec_num(v, n, 1, &u);
                 *(k == K_ACKED         ? &s->acked
+                  : k == K_DEFERRED    ? &m->deferred
                   : k == K_INIT_ALIVE  ? &s->init_alive
                   : k == K_NEXT_STARTED ? &s->next_started
                   : k == K_ON_FAILURE  ? &m->on_failure
@@ -306,6 +310,7 @@ static int dec_key(struct shim_msg *m, enum key_id k, const char *v, size_t n) {
 }
 
 #define SEEN(k) (seen & (1u << (k)))
+_Static_assert(_K_MAX <= 32, "the seen keys are bits of an unsigned");
 
 int shim_msg_decode(const char *buf, size_t len, struct shim_msg *ret) {
         struct shim_msg m = { .status.exit_code = -1 };

@@ -31,10 +31,19 @@
  *                        shim's listening sockets (network.ports) attached as
  *                        SCM_RIGHTS, in the launch spec's order (a restarted
  *                        berthd takes them back; the shim keeps its copies)
+ *   CLAIM spec fds [deferred]   (a standby shim only: berth-shim --standby)
+ *                     -> STATUS (run 1 running in the prepared mini-init) | ERROR;
+ *                        with DEFERRED=1 nothing, until the START that must
+ *                        follow, which is answered instead
  *   asynchronously    shim -> EXITED when a run ends (repeated in HELLO until ACK_EXIT)
  *   asynchronously    shim -> LOG_DROPPED (the status) when the log cannot be
  *                     written (a drop episode starts), at most once a second
  *                     while it goes on, and when writes work again
+ *
+ * Every request gets exactly one reply (STATUS, ERROR, or FDS for GET_FDS),
+ * in order: berthd may send requests without waiting (SIGNAL, ARM,
+ * ACK_EXIT) and count the replies it still owes itself before it reads the
+ * reply of a request it waits for.
  *
  * Every status carries LOG_DROPPED_BYTES (bytes of log records the shim could
  * not write since it started; the key is left out while 0) and LOG_DROPPING=1
@@ -79,7 +88,11 @@ enum shim_msg_type {
         /* berthd -> a standby shim (berth-shim --standby): become the
          * replica of the launch spec at SPEC and start its first run in the
          * waiting mini-init; the listening sockets ride along (SCM_RIGHTS,
-         * FDS says how many). Answered like START: STATUS or ERROR. */
+         * FDS says how many). Answered like START: STATUS or ERROR. With
+         * DEFERRED=1 the replica's cgroups do not exist yet: the shim
+         * prepares, says nothing, and starts the run on the START that
+         * follows (answered like any START); anything else, or the
+         * connection closing, and it exits. */
         SHIM_MSG_CLAIM,
         _SHIM_MSG_MAX,
 };
@@ -139,6 +152,7 @@ struct shim_msg {
         unsigned n_fds;              /* FDS: number of fds attached (<= SHIM_FDS_MAX) */
         char fd_names[SHIM_FD_NAMES_MAX]; /* FDS: their names joined with ':' */
         char spec_path[SHIM_TEXT_MAX];    /* CLAIM: the replica's launch spec file */
+        bool deferred;                    /* CLAIM: the run starts on the next START */
 };
 
 const char *shim_msg_type_to_string(enum shim_msg_type t);

@@ -435,6 +435,10 @@ static void test_proto_round_trip(void **state) {
                                             .spec_path = "/var/lib/berth/replicas/web/0/launch" });
         assert_int_equal(d.n_fds, 3);
         assert_string_equal(d.spec_path, "/var/lib/berth/replicas/web/0/launch");
+        assert_false(d.deferred);
+        d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_CLAIM, .spec_path = "/s/launch", .deferred = true });
+        assert_true(d.deferred);
+        assert_int_equal(d.n_fds, 0);
         char buf[SHIM_MSG_MAX];
         assert_int_equal(shim_msg_encode(&(struct shim_msg) { .type = SHIM_MSG_CLAIM, .spec_path = "rel/launch" }, buf,
                                          sizeof buf),

@@ -290,14 +290,9 @@ int run_standby_claim(struct shim_ctx *c, const char *spec_path, const char *spe
         pid_t pid = run->status.pid;
         int r, size = (int) MIN(len + 4096, (size_t) INT_MAX), fds[SHIM_FDS_MAX + 1];
         size_t n_fds = 0;
-        struct sched_param sp = {};
 
         if (!c->standby || run->report_fd < 0)
                 return -ESRCH;
-        /* prepared at idle priority (SCHED_IDLE, from berthd): a replica
-         * runs at the normal one */
-        if (sched_setscheduler(0, SCHED_OTHER, &sp) < 0 || sched_setscheduler(pid, SCHED_OTHER, &sp) < 0)
-                shim_log("sched_setscheduler(SCHED_OTHER): %m");
         /* limits first: the mini-init is moved into the replica's cgroups
          * before it learns what to run */
         for (char **p = s->cgroup_procs; p && *p; p++) {

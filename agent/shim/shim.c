@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -533,8 +534,32 @@ static void on_accept(void) {
 static _noreturn_ void standby_exit(const char *why) {
         shim_log("standby: %s, exiting", why);
         run_standby_discard(&ctx);
-        (void) unlink(spec->socket_path);
+        (void) unlink((standby_template ? standby_template : spec)->socket_path);
         _exit(0);
+}
+
+/* A deferred CLAIM: the next request must be START (the replica's cgroups
+ * exist now). */
+static int wait_for_start_request(int timeout_ms) {
+        for (;;) {
+                struct pollfd pfd = { .fd = client_fd, .events = POLLIN };
+                struct shim_msg m;
+                ssize_t n;
+                int r = poll(&pfd, 1, timeout_ms);
+
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        return r == 0 ? -ETIMEDOUT : -errno;
+                n = recv(client_fd, msg_buf, sizeof msg_buf, MSG_DONTWAIT);
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        continue;
+                if (n <= 0)
+                        return n == 0 ? -ECONNRESET : -errno;
+                if (shim_msg_decode(msg_buf, (size_t) n, &m) < 0 || m.type != SHIM_MSG_START)
+                        return -EPROTO;
+                return 0;
+        }
 }
 
 static int read_text(const char *path, char **ret, size_t *ret_len) {
@@ -595,6 +620,18 @@ static void on_claim(const struct shim_msg *m, const int *fds, size_t n_fds) {
         ctx.n_listen_fds = (unsigned) n_fds;
         memcpy(ctx.listen_fds, fds, sizeof(int) * n_fds);
         log_fd = shim_log_fd();
+        /* prepared at idle priority: the replica runs at the normal one */
+        struct sched_param sp = {};
+        if (sched_setscheduler(0, SCHED_OTHER, &sp) < 0 || sched_setscheduler(ctx.run.status.pid, SCHED_OTHER, &sp) < 0)
+                shim_log("sched_setscheduler(SCHED_OTHER): %m");
+        if (m->deferred) {
+                r = wait_for_start_request(5000);
+                if (r < 0) {
+                        char why[64];
+                        snprintf(why, sizeof why, "claim abandoned before START (%s)", strerror(-r));
+                        standby_exit(why);
+                }
+        }
         /* the replica first: what the shim itself becomes (log, socket,
          * status) is done while the service starts; its output waits in
          * the pipe meanwhile */
@@ -903,6 +940,11 @@ static _noreturn_ void event_loop(void) {
                         }
                         }
                 }
+                /* the service's end may have been read outside TAG_REPORT
+                 * (a claim waits for "F" and reads what comes with it: a
+                 * service that exits at once reports "X" and "I" too) */
+                if (run_active(&ctx) && ctx.run.idle_reported)
+                        on_run_idle();
                 /* records reach the file at the end of every wakeup */
                 (void) logfile_flush(&lf);
                 report_log_drops();

@@ -85,7 +85,7 @@ int run_restart_in_place(struct shim_ctx *c);
  * mini-init's own words in error. */
 int run_standby_prepare(struct shim_ctx *c, char *error, size_t size);
 /* Claim: the waiting mini-init becomes run 1 of c->spec (already the
- * replica's): back to normal scheduling, moved into the spec's cgroups (its
+ * replica's, and both back to normal scheduling): moved into the spec's cgroups (its
  * pid written to each cgroup.procs), then sent "C" spec_path "\n" spec_text, the
  * listening sockets and log_fd (its stderr from then on). run->status says
  * run 1 is running; the caller writes the status file. */

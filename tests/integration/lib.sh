@@ -65,7 +65,7 @@ fail() {
                         sed -n '/ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer/,/^SUMMARY/p' "$BERTHD_LOG" | head -n 60 >&2
                 fi
                 printf -- '--- last berthd log lines (%s):\n' "$BERTHD_LOG" >&2
-                grep '^berthd\[' "$BERTHD_LOG" | tail -n 20 >&2
+                grep '^berthd\[' "$BERTHD_LOG" | tail -n "${BERTH_TEST_LOG_LINES:-20}" >&2
         fi
         exit 1
 }
@@ -298,6 +298,19 @@ write_manifest() {
 }
 
 # ------------------------------------------------------------------ records
+# replica_diag SVC IDX: what berthd's record and the shim say, for a failure message
+replica_diag() {
+        _rd_pid=$(record_field "$1" "$2" pid)
+        say "    record $1-$2: state=$(record_field "$1" "$2" state) pid=$_rd_pid ($(alive "$_rd_pid" && echo alive || echo NOT alive)) run=$(record_field "$1" "$2" run) restart_count=$(record_field "$1" "$2" restart_count) last_exit=$(record_field "$1" "$2" last_exit.reason)"
+        say "    shim status file: $({ tr '\n' ' ' <"$STATE/replicas/$1/$2/status"; } 2>/dev/null)"
+        say "    shim log $(shim_log_file "$1" "$2"):"
+        tail -n 6 "$(shim_log_file "$1" "$2")" 2>/dev/null | sed 's/^/    | /'
+        say "    berthd log about $1-$2:"
+        grep "Replica $1-$2:" "$BERTHD_LOG" | tail -n 6 | sed 's/^/    | /'
+        say "    its output (last lines):"
+        replica_output "$1" "$2" 2>/dev/null | tail -n 6 | sed 's/^/    | /'
+}
+
 
 record_path() { echo "$STATE/replicas/$1/$2/record.json"; }
 

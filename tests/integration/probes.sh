@@ -184,7 +184,11 @@ wait_for probe_in_cgroup --timeout 10 --what "the liveness exec probe (sleep 3) 
 ok "exec probe as nobody, pid $pid_in_ns in the replica's pid ns, its hostname and env; runs in its cgroup: $msg"
 
 step "httpGet: ready on 200, tcpSocket liveness passes"
-wait_for is_ready http 0 --timeout 30 --what "http-0 ready"
+if ! poll_until 30 is_ready http 0; then
+        replica_diag http 0
+        say "    its probes: $(rj http 0 'r["probes"]')"
+        fail "timed out after 30s waiting for: http-0 ready"
+fi
 live_ok() { [ "$(rj http 0 'r["probes"]["liveness"]["state"]')" = success ]; }
 wait_for live_ok --timeout 20 --what "http-0 liveness success"
 ok "http-0 ready ($(rj http 0 'r["probes"]["readiness"]["lastMessage"]')), liveness success"

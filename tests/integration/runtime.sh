@@ -37,17 +37,6 @@ check_unchanged() {
 
 berthd_alive() { alive "$BERTHD_PID" || fail "berthd (pid $BERTHD_PID) is gone"; }
 
-# replica_diag SVC IDX: what berthd's record and the shim say, for a failure message
-replica_diag() {
-        _rd_pid=$(record_field "$1" "$2" pid)
-        say "    record $1-$2: state=$(record_field "$1" "$2" state) pid=$_rd_pid ($(alive "$_rd_pid" && echo alive || echo NOT alive)) run=$(record_field "$1" "$2" run) restart_count=$(record_field "$1" "$2" restart_count) last_exit=$(record_field "$1" "$2" last_exit.reason)"
-        say "    shim status file: $({ tr '\n' ' ' <"$STATE/replicas/$1/$2/status"; } 2>/dev/null)"
-        say "    shim log $(shim_log_file "$1" "$2"):"
-        tail -n 6 "$(shim_log_file "$1" "$2")" 2>/dev/null | sed 's/^/    | /'
-        say "    berthd log about $1-$2:"
-        grep "Replica $1-$2:" "$BERTHD_LOG" | tail -n 6 | sed 's/^/    | /'
-}
-
 # all_running SVC/IDX...: every record says running
 all_running() {
         for _ar in "$@"; do

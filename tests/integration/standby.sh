@@ -105,6 +105,25 @@ MSG=$(record_field nope 0 last_exit.message)
 grep -q "standby mini-init" "$(shim_log_file nope 0)" || fail "nope-0 did not start from a standby"
 ok "ExecFailed: $MSG"
 
+check "services that exit at once (their end may come with the fork report): every exit is seen"
+write_manifest quick <<'YAML'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: quick}
+spec:
+  replicas: 12
+  command: [/bin/true]
+  restartPolicy: Never
+YAML
+all_quick_exited() {
+        for _q in 0 1 2 3 4 5 6 7 8 9 10 11; do record_is quick "$_q" last_exit.code 0 || return 1; done
+}
+wait_for all_quick_exited --timeout 10 --what "quick-0..11: exited with code 0"
+n=0
+for q in 0 1 2 3 4 5 6 7 8 9 10 11; do grep -q "standby mini-init" "$(shim_log_file quick "$q")" && n=$((n + 1)); done
+[ "$n" -ge 2 ] || fail "only $n of the quick replicas started from a standby"
+ok "12 quick replicas ($n from standbys) exited 0 and berthd knows"
+
 step "4. a spec that does not fit (network.mode: none) starts cold; the standbys stay"
 BEFORE=$(standby_pids | xargs)
 write_manifest isolated <<'YAML'
