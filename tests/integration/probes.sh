@@ -24,8 +24,9 @@ require_root
 setup
 
 CTL() { "$BERTHCTL" --socket "$RUN/berth.sock" "$@"; }
-# a port per test run: parallel runs of this test must not collide
-PORT=$((20000 + $$ % 20000))
+# a port the kernel says is free (a port derived from $$ collided with
+# another test's listener in CI: "Address already in use")
+PORT=$(free_port)
 HOST_TMP_MARK=/tmp/berth-probe-ready-$$
 
 # replica JSON field (python expression on r), e.g. rj web 0 'r["ready"]'
