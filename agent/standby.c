@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,9 @@ struct standby_pool {
         char *shim_path, *dir;
         unsigned size, seq, failures;
         bool disabled;
+        int factory_fd;                 /* berth-shim --factory: standbys by fork, -1: none */
+        sd_event_source *factory_io;
+        bool factory_tried;
         struct standby *s[STANDBY_MAX];
         size_t n;
         int mountinfo_fd;
@@ -122,15 +126,17 @@ static void sync_readable(struct standby *s) {
                 break;
         }
         s->io = sd_event_source_disable_unref(s->io);
-        while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
-                ;
+        if (s->child > 0)
+                while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
+                        ;
         s->child = 0;
         r = shim_sync_parse(s->line, s->len, &s->shim_pid, &s->init_pid, &error);
         if (r < 0) {
                 start_failed(s, error ? error : strerror(-r));
                 return;
         }
-        (void) unlink(s->spec_path); /* read by the shim at its start */
+        if (s->spec_path)
+                (void) unlink(s->spec_path); /* read by the shim at its start */
         s->ctl_fd = shim_connect(s->socket_path);
         r = s->ctl_fd < 0 ? s->ctl_fd : shim_recv_timeout(s->ctl_fd, &hello, HELLO_TIMEOUT_MS);
         if (r >= 0 && hello.type != SHIM_MSG_HELLO)
@@ -151,62 +157,154 @@ static int on_sync(sd_event_source *es, int fd, uint32_t revents, void *userdata
         return 0;
 }
 
-static int standby_start(struct standby_pool *p) {
+/* ---- the factory: standbys by fork ---------------------------------------- */
+
+static int on_factory(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        struct standby_pool *p = userdata;
+        char buf[64];
+
+        if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) < 0 && errno == EAGAIN)
+                return 0;
+        log_warning("The standby factory is gone; standby shims are started one by one.");
+        p->factory_io = sd_event_source_disable_unref(p->factory_io);
+        p->factory_fd = safe_close(p->factory_fd);
+        return 0;
+}
+
+/* A standby template for the shims of this pool: id and socket (the
+ * factory names each standby's socket after it). */
+static int write_template(struct standby_pool *p, const char *name, const char *spec_path, const char *socket_path) {
         struct launch_spec t;
-        struct standby *s;
+        char *targv[] = { (char *) "(standby)", NULL };
+        char status[PATH_MAX];
+
+        launch_standby_template(&t);
+        snprintf(status, sizeof status, "%s/%s.status", p->dir, name);
+        t.id = (char *) name;
+        t.argv = targv; /* never executed: a claim brings the replica's */
+        t.log_dir = p->dir;
+        t.status_path = status;
+        t.socket_path = (char *) socket_path;
+        return launch_spec_write(&t, spec_path);
+}
+
+static pid_t spawn(struct standby_pool *p, const char *mode, const char *spec_path, int sync_fd) {
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
         sigset_t none;
-        char fdstr[16], *argv[] = { p->shim_path, (char *) "--standby", (char *) "--spec", NULL, (char *) "--sync-fd",
-                                    fdstr, NULL };
-        char *targv[] = { (char *) "(standby)", NULL };
+        char fdstr[16], *argv[] = { p->shim_path, (char *) mode, (char *) "--spec", (char *) spec_path,
+                                    (char *) "--sync-fd", fdstr, NULL };
+        pid_t pid;
+        int r;
+
+        snprintf(fdstr, sizeof fdstr, "%d", sync_fd);
+        /* posix_spawn (vfork-like): no copy of berthd's page tables */
+        sigemptyset(&none);
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, sync_fd, sync_fd); /* same fd: clears CLOEXEC */
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+        r = posix_spawn(&pid, p->shim_path, &fa, &attr, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        return r > 0 ? -r : pid;
+}
+
+#define FACTORY_READY_TIMEOUT_MS 5000
+
+/* Starts the factory once; without it, standbys are spawned one by one. */
+static void factory_start(struct standby_pool *p) {
+        _cleanup_free_ char *spec_path = NULL, *sock = NULL, *error = NULL;
+        struct pollfd pfd;
+        char line[128];
+        pid_t pid, shim, init;
+        ssize_t n = 0;
+        int sp[2], r;
+
+        p->factory_tried = true;
+        if (asprintf(&spec_path, "%s/factory.launch", p->dir) < 0 || asprintf(&sock, "%s/factory.sock", p->dir) < 0)
+                return;
+        r = write_template(p, "factory", spec_path, sock);
+        if (r < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+                log_debug("Standby factory: cannot prepare it; standbys are started one by one.");
+                return;
+        }
+        pid = spawn(p, "--factory", spec_path, sp[1]);
+        safe_close(sp[1]);
+        if (pid > 0) {
+                pfd = (struct pollfd) { .fd = sp[0], .events = POLLIN };
+                if (poll(&pfd, 1, FACTORY_READY_TIMEOUT_MS) > 0)
+                        n = recv(sp[0], line, sizeof line - 1, 0);
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        (void) unlink(spec_path);
+        r = pid < 0 ? (int) pid : shim_sync_parse(line, n > 0 ? (size_t) n : 0, &shim, &init, &error);
+        if (r >= 0)
+                r = sd_event_add_io(p->event, &p->factory_io, sp[0], EPOLLIN, on_factory, p);
+        if (r < 0) {
+                log_warning("Cannot start the standby factory: %s; standbys are started one by one.",
+                            error ? error : strerror(-r));
+                safe_close(sp[0]);
+                return;
+        }
+        p->factory_fd = sp[0];
+        log_debug("Standby factory %d ready.", (int) shim);
+}
+
+static int standby_start(struct standby_pool *p) {
+        struct standby *s;
         int pfd[2], r;
 
+        if (!p->factory_tried)
+                factory_start(p);
         s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
         *s = (struct standby) { .pool = p, .sync_fd = -1, .ctl_fd = -1 };
         p->seq++;
-        if (asprintf(&s->spec_path, "%s/standby-%u.launch", p->dir, p->seq) < 0 ||
-            asprintf(&s->socket_path, "%s/standby-%u.sock", p->dir, p->seq) < 0) {
+        if (asprintf(&s->socket_path, "%s/standby-%u.sock", p->dir, p->seq) < 0) {
                 standby_free(s);
                 return -ENOMEM;
-        }
-        launch_standby_template(&t);
-        char id[32], status[PATH_MAX];
-        snprintf(id, sizeof id, "standby-%u", p->seq);
-        snprintf(status, sizeof status, "%s/standby-%u.status", p->dir, p->seq);
-        t.id = id;
-        t.argv = targv; /* never executed: a claim brings the replica's */
-        t.log_dir = p->dir;
-        t.status_path = status;
-        t.socket_path = s->socket_path;
-        r = launch_spec_write(&t, s->spec_path);
-        if (r < 0) {
-                standby_free(s);
-                return r;
         }
         if (pipe2(pfd, O_CLOEXEC) < 0) {
                 r = -errno;
                 standby_free(s);
                 return r;
         }
-        snprintf(fdstr, sizeof fdstr, "%d", pfd[1]);
-        argv[3] = s->spec_path;
-        /* posix_spawn (vfork-like): no copy of berthd's page tables */
-        sigemptyset(&none);
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, pfd[1], pfd[1]); /* same fd: clears CLOEXEC */
-        posix_spawnattr_init(&attr);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-        r = -posix_spawn(&s->child, p->shim_path, &fa, &attr, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
+        if (p->factory_fd >= 0) {
+                /* "S <n>" and the pipe's write end: the factory forks standby n */
+                union {
+                        struct cmsghdr h;
+                        char b[CMSG_SPACE(sizeof(int))];
+                } ctl = {};
+                char msg[32];
+                struct iovec iov = { .iov_base = msg, .iov_len = (size_t) snprintf(msg, sizeof msg, "S %u\n", p->seq) };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof ctl };
+                struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+                h->cmsg_level = SOL_SOCKET;
+                h->cmsg_type = SCM_RIGHTS;
+                h->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(h), &pfd[1], sizeof(int));
+                r = sendmsg(p->factory_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+        } else {
+                char name[32];
+                snprintf(name, sizeof name, "standby-%u", p->seq);
+                r = asprintf(&s->spec_path, "%s/%s.launch", p->dir, name) < 0 ? -ENOMEM : 0;
+                if (r >= 0)
+                        r = write_template(p, name, s->spec_path, s->socket_path);
+                if (r >= 0) {
+                        pid_t pid = spawn(p, "--standby", s->spec_path, pfd[1]);
+                        if (pid < 0)
+                                r = (int) pid;
+                        else
+                                s->child = pid;
+                }
+        }
         safe_close(pfd[1]);
         s->sync_fd = pfd[0];
         if (r < 0) {
-                s->child = 0;
                 standby_free(s);
                 return r;
         }
@@ -258,6 +356,7 @@ int standby_pool_new(sd_event *event, const char *shim_path, const char *dir, un
         p->event = sd_event_ref(event);
         p->size = MIN(size, (unsigned) STANDBY_MAX);
         p->mountinfo_fd = -1;
+        p->factory_fd = -1;
         p->shim_path = shim_path ? strdup(shim_path) : NULL;
         p->dir = strdup(dir);
         if (!p->dir || (p->size > 0 && !p->shim_path)) {
@@ -289,6 +388,8 @@ struct standby_pool *standby_pool_free(struct standby_pool *p) {
                 standby_free(p->s[--p->n]);
         sd_event_source_disable_unref(p->mountinfo);
         safe_close(p->mountinfo_fd);
+        sd_event_source_disable_unref(p->factory_io);
+        safe_close(p->factory_fd); /* the factory exits */
         sd_event_unref(p->event);
         free(p->shim_path);
         free(p->dir);

@@ -11,7 +11,10 @@
  *
  * Standbys are started in the background (sd-event watches their sync
  * pipe), and one more each time one is taken, so the pool refills between
- * starts. Each belongs to this berthd: the sync pipe stays open as its
+ * starts. They come from a factory (berth-shim --factory, started once):
+ * a standby then costs a fork of the factory, not an exec of the shim with
+ * its dynamic loading and daemonizing; without the factory each standby is
+ * spawned on its own. Each belongs to this berthd: the sync pipe stays open as its
  * lifeline, and when berthd closes it (exit, crash, retirement) the standby
  * exits with its mini-init, so none outlives berthd unclaimed. A standby's
  * root is a copy of the host's mount table when it was made: when that

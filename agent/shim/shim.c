@@ -23,6 +23,14 @@
  * shim: its log, control socket and status file, the mini-init moved into
  * the replica's cgroups, run 1 started; from then on it is like any other.
  *
+ * Factory (--factory, PATH a standby template): a process that only forks
+ * standbys, so that a new one costs a fork, not an exec of the shim, its
+ * dynamic loading and daemonizing. berthd sends "S <n>" with a pipe's write
+ * end (SCM_RIGHTS) over the sync fd (a SOCK_SEQPACKET socket); the child
+ * becomes standby n (socket <log_dir>/standby-<n>.sock, that pipe its sync
+ * fd and lifeline). EOF on the socket (berthd gone) ends the factory; its
+ * standbys have lifelines of their own.
+ *
  * Small on purpose (<= 256 KiB Pss idle): raw epoll and libc, no timers (zero
  * wakeups while idle), no stdio. The service's output goes through
  * logfile.c (CRI records, one file per run, rotation) into the spec's
@@ -66,6 +74,7 @@ static int sync_fd = -1, listen_fd = -1, client_fd = -1, signal_fd = -1;
 static int drop_timer_fd = -1; /* armed only while a drop report waits for its turn */
 static bool quit_requested;
 static struct launch_spec *standby_template; /* --standby until claimed */
+static bool factory;                         /* --factory */
 static char *arg_area; /* argv's strings, for shim_set_cmdline() */
 static size_t arg_area_size;
 
@@ -958,6 +967,98 @@ static _noreturn_ void event_loop(void) {
         }
 }
 
+/* ------------------------------------------------------------ standby, factory */
+
+/* A standby from here on (setup_process() done): its mini-init prepared,
+ * the sync line, then requests until CLAIM or the lifeline breaks. */
+static _noreturn_ void standby_main(void) {
+        char error[SHIM_TEXT_MAX];
+        struct epoll_event ev = { .events = 0, .data.u32 = TAG_LIFELINE }; /* EPOLLERR: berthd closed its end */
+        int r;
+
+        ctx.spec = spec;
+        ctx.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (ctx.epoll_fd < 0)
+                sync_fail("epoll_create1: %m");
+        setup_signals();
+        setup_control_socket();
+        create_pipes();
+        standby_template = spec;
+        r = run_standby_prepare(&ctx, error, sizeof error);
+        if (r < 0)
+                sync_fail("standby: prepare the mini-init: %s", error[0] ? error : strerror(-r));
+        if (sync_fd < 0 || epoll_ctl(ctx.epoll_fd, EPOLL_CTL_ADD, sync_fd, &ev) < 0)
+                sync_fail("standby: needs --sync-fd as its lifeline");
+        write_line(sync_fd, "%d %d\n", (int) getpid(), (int) ctx.run.status.pid);
+        (void) malloc_trim(0);
+        event_loop();
+}
+
+/* In the factory's child: standby n, with lifeline as its sync fd. */
+static _noreturn_ void factory_child(unsigned n, int lifeline) {
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        char *sock = NULL, *id = NULL, title[PATH_MAX + 32];
+
+        (void) sigaction(SIGCHLD, &dfl, NULL); /* the factory reaps automatically; we must not */
+        safe_close(sync_fd);
+        sync_fd = lifeline;
+        if (asprintf(&sock, "%s/standby-%u.sock", spec->log_dir, n) < 0 || asprintf(&id, "standby-%u", n) < 0)
+                sync_fail("out of memory");
+        spec->socket_path = sock; /* the template's own strings stay: a fork's copy, never freed */
+        spec->id = id;
+        snprintf(title, sizeof title, "berth-shim --standby %s", sock);
+        shim_set_cmdline(title);
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) /* not inherited across fork */
+                sync_fail("PR_SET_CHILD_SUBREAPER: %m");
+        standby_main();
+}
+
+static _noreturn_ void factory_main(void) {
+        struct sigaction nowait = { .sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT };
+
+        /* standbys (and the replicas' shims they become) are reaped by the
+         * kernel: the factory never waits for them */
+        (void) sigaction(SIGCHLD, &nowait, NULL);
+        (void) sigaction(SIGPIPE, &(struct sigaction) { .sa_handler = SIG_IGN }, NULL);
+        write_line(sync_fd, "%d %d\n", (int) getpid(), (int) getpid());
+        (void) malloc_trim(0);
+        for (;;) {
+                union {
+                        struct cmsghdr h;
+                        char b[CMSG_SPACE(sizeof(int))];
+                } ctl;
+                char buf[64];
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof ctl };
+                int fd = -1;
+                unsigned n;
+                ssize_t len = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
+
+                if (len < 0 && errno == EINTR)
+                        continue;
+                if (len <= 0) {
+                        shim_log("factory: berthd is gone, exiting");
+                        _exit(0);
+                }
+                buf[len] = 0;
+                for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
+                        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
+                            h->cmsg_len == CMSG_LEN(sizeof(int)))
+                                memcpy(&fd, CMSG_DATA(h), sizeof(int));
+                if (fd < 0 || sscanf(buf, "S %u", &n) != 1) {
+                        shim_log("factory: malformed request, ignoring");
+                        safe_close(fd);
+                        continue;
+                }
+                pid_t pid = fork();
+                if (pid == 0)
+                        factory_child(n, fd);
+                if (pid < 0)
+                        shim_log("factory: fork: %m"); /* berthd sees the pipe close without a line */
+                safe_close(fd);
+        }
+}
+
 /* ------------------------------------------------------------ main */
 
 static void usage(void) {
@@ -982,6 +1083,8 @@ int main(int argc, char *argv[]) {
                         spec_path = argv[++i];
                 else if (streq(argv[i], "--standby"))
                         ctx.standby = true;
+                else if (streq(argv[i], "--factory"))
+                        factory = ctx.standby = true;
                 else if (streq(argv[i], "--sync-fd") && i + 1 < argc) {
                         char *end;
                         long v = strtol(argv[++i], &end, 10);
@@ -1031,6 +1134,10 @@ int main(int argc, char *argv[]) {
         setup_listen_fds();
         daemonize();
         setup_process();
+        if (factory)
+                factory_main();
+        if (ctx.standby)
+                standby_main();
         ctx.spec = spec;
         ctx.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
         if (ctx.epoll_fd < 0)
@@ -1038,20 +1145,6 @@ int main(int argc, char *argv[]) {
         setup_signals();
         setup_control_socket();
         create_pipes();
-        if (ctx.standby) {
-                char error[SHIM_TEXT_MAX];
-                struct epoll_event ev = { .events = 0, .data.u32 = TAG_LIFELINE }; /* EPOLLERR: berthd closed its end */
-
-                standby_template = spec;
-                r = run_standby_prepare(&ctx, error, sizeof error);
-                if (r < 0)
-                        sync_fail("standby: prepare the mini-init: %s", error[0] ? error : strerror(-r));
-                if (sync_fd < 0 || epoll_ctl(ctx.epoll_fd, EPOLL_CTL_ADD, sync_fd, &ev) < 0)
-                        sync_fail("standby: needs --sync-fd as its lifeline");
-                write_line(sync_fd, "%d %d\n", (int) getpid(), (int) ctx.run.status.pid);
-                (void) malloc_trim(0);
-                event_loop();
-        }
         setup_output();
         if (spec->cgroup_v2_dir) {
                 ctx.cgroup_fd = open(spec->cgroup_v2_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -171,7 +171,7 @@ for s in $shims; do alive "$s" || fail "shim $s is gone"; done
 ours=$(for p in /proc/[0-9]*; do
         pid=${p#/proc/}
         case "$(cmdline_of "$pid")" in
-        *--standby*) ;; # unclaimed standby shims (and their mini-inits) belong to berthd
+        *--standby* | *--factory*) ;; # unclaimed standby shims (and their mini-inits), their factory: berthd's
         *berth-shim*"$TEST_TMP/"*) alive "$pid" && echo "$pid" ;;
         esac
 done | sort -u)

@@ -22,6 +22,15 @@ standby_pids() {
         done
 }
 n_standby() { standby_pids | wc -l; }
+# factory_pids: berthd's standby factory (berth-shim --factory)
+factory_pids() {
+        for _fp_p in /proc/[0-9]*; do
+                _fp_pid=${_fp_p#/proc/}
+                [ "$(cat "$_fp_p/comm" 2>/dev/null)" = berth-shim ] || continue
+                case "$(cmdline_of "$_fp_pid")" in *--factory*"$RUN/standby/"*) echo "$_fp_pid" ;; esac
+        done
+}
+parent_of() { awk '/^PPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 standbys_are() { [ "$(n_standby)" -eq "$1" ]; }
 # all_ready N: N standby shims, each with its waiting mini-init
 all_ready() {
@@ -48,7 +57,12 @@ for s in $(standby_pids); do
         case "$(cat /proc/"$z"/cgroup)" in *"/services/"*) fail "standby mini-init $z is in a replica's cgroup already" ;; esac
 done
 STANDBY_BEFORE=$(standby_pids | xargs)
-ok "standbys $STANDBY_BEFORE ready"
+FACTORY=$(factory_pids | xargs)
+[ "$(echo "$FACTORY" | wc -w)" = 1 ] || fail "standby factory: '$FACTORY', expected one"
+for s in $STANDBY_BEFORE; do
+        [ "$(parent_of "$s")" = "$FACTORY" ] || fail "standby $s is not a child of the factory $FACTORY"
+done
+ok "standbys $STANDBY_BEFORE ready, forked by the factory $FACTORY"
 
 step "2. a fitting replica claims one: same namespaces, cgroups, limits, hostname, logs as a cold start"
 write_manifest web <<'YAML'
@@ -176,10 +190,13 @@ ok "standbys $OLD retired, new ones see $MNT"
 step "6. kill -9 berthd: the unclaimed standbys exit, every replica keeps running"
 LEFT=$(standby_pids | xargs)
 REPLICA_SHIMS=$(records_table | awk '$3 == "running" { print $5 }' | xargs)
+FACTORY=$(factory_pids | xargs)
 kill9_berthd
 wait_for standbys_are 0 --timeout 5 --what "standbys $LEFT gone"
+no_factory() { [ -z "$(factory_pids)" ]; }
+wait_for no_factory --timeout 5 --what "the factory $FACTORY gone"
 for s in $REPLICA_SHIMS; do alive "$s" || fail "replica shim $s died with berthd"; done
-ok "standbys $LEFT exited; replica shims $REPLICA_SHIMS alive"
+ok "standbys $LEFT and the factory $FACTORY exited; replica shims $REPLICA_SHIMS alive"
 
 step "7. --standby 0: none, replicas start cold; --standby 17: refused"
 start_berthd --standby 0 --stop-services
