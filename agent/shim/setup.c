@@ -184,6 +184,29 @@ static int open_in_root(int root_fd, const char *path, bool create, bool as_file
         if (len >= sizeof prefix)
                 return -ENAMETOOLONG;
 
+        /* Mostly only the last component is missing (a node or directory in
+         * the fresh /dev): its parent first, the walk below otherwise. */
+        const char *slash = strrchr(path, '/');
+        if (slash && slash[1] && strlen(slash + 1) <= NAME_MAX) {
+                _cleanup_close_ int parent = -1;
+
+                memcpy(prefix, path, (size_t) (slash - path));
+                prefix[slash - path] = 0;
+                parent = openat2_raw(root_fd, prefix[0] ? prefix : "/", O_PATH | O_DIRECTORY | O_CLOEXEC, res);
+                if (parent >= 0) {
+                        if (as_file) {
+                                int f = openat(parent, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                                if (f < 0)
+                                        return -errno;
+                                safe_close(f);
+                        } else if (mkdirat(parent, slash + 1, 0755) < 0)
+                                return -errno;
+                        return openat2_raw(root_fd, path, O_PATH | O_CLOEXEC, res);
+                }
+                if (parent != -ENOENT)
+                        return parent;
+        }
+
         /* Walk the components left to right; create the first missing ones. */
         for (size_t start = 0; start < len;) {
                 size_t end;
