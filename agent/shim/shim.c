@@ -969,6 +969,14 @@ static _noreturn_ void event_loop(void) {
 
 /* ------------------------------------------------------------ standby, factory */
 
+/* Standbys are prepared at idle priority: one in the making never slows
+ * down a start; the claim puts shim and mini-init back. */
+static void go_idle(void) {
+        struct sched_param sp = {};
+        if (sched_setscheduler(0, SCHED_IDLE, &sp) < 0)
+                shim_log("standby: sched_setscheduler(SCHED_IDLE): %m, preparing at normal priority");
+}
+
 /* A standby from here on (setup_process() done): its mini-init prepared,
  * the sync line, then requests until CLAIM or the lifeline breaks. */
 static _noreturn_ void standby_main(void) {
@@ -1021,6 +1029,7 @@ static _noreturn_ void factory_main(void) {
         (void) sigaction(SIGCHLD, &nowait, NULL);
         (void) sigaction(SIGPIPE, &(struct sigaction) { .sa_handler = SIG_IGN }, NULL);
         write_line(sync_fd, "%d %d\n", (int) getpid(), (int) getpid());
+        go_idle(); /* inherited by every standby it forks */
         (void) malloc_trim(0);
         for (;;) {
                 union {
@@ -1117,13 +1126,8 @@ int main(int argc, char *argv[]) {
                 if (sig != SIGKILL && sig != SIGSTOP)
                         (void) sigaction(sig, &dfl, NULL);
 
-        if (ctx.standby) {
-                /* prepared at idle priority: a standby in the making never
-                 * slows down a start; the claim puts shim and mini-init back */
-                struct sched_param sp = {};
-                if (sched_setscheduler(0, SCHED_IDLE, &sp) < 0)
-                        shim_log("standby: sched_setscheduler(SCHED_IDLE): %m, preparing at normal priority");
-        }
+        if (ctx.standby && !factory)
+                go_idle(); /* the factory only once it is ready: berthd waits for that */
         r = launch_spec_read(spec_path, &spec);
         if (r < 0)
                 sync_fail("read spec %s: %s", spec_path,
