@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -425,25 +424,9 @@ static bool reply_was_unanswered(struct replica *r, const struct shim_msg *m) {
 }
 
 /* A request and its own reply: the replies still owed to earlier requests
- * (replica_shim_request) are read first; HELLO, EXITED and LOG_DROPPED
- * are not replies. */
+ * (replica_shim_request) are read first. */
 static int replica_call(struct replica *r, const struct shim_msg *req, struct shim_msg *ret_reply, int timeout_ms) {
-        int k = shim_send(r->shim_fd, req);
-
-        ret_reply->type = SHIM_MSG_INVALID;
-        if (k < 0)
-                return k;
-        for (;;) {
-                struct shim_msg m;
-                k = shim_recv_timeout(r->shim_fd, &m, timeout_ms);
-                if (k < 0)
-                        return k;
-                if (m.type == SHIM_MSG_EXITED || m.type == SHIM_MSG_HELLO || m.type == SHIM_MSG_LOG_DROPPED ||
-                    reply_was_unanswered(r, &m))
-                        continue;
-                *ret_reply = m;
-                return m.type == SHIM_MSG_ERROR ? -m.error : 0;
-        }
+        return shim_call(r->shim_fd, req, ret_reply, &r->unanswered, timeout_ms);
 }
 
 void replica_free(struct replica *r) {
@@ -539,35 +522,13 @@ static struct cg_limits limits_of(const struct service *s) {
  * exits (and one that got CLAIM but no START does too). */
 static int claim_begin(struct standby_claim *sc, const char *spec_path, const int *fds, size_t n_fds) {
         struct shim_msg req = shim_msg_request(SHIM_MSG_CLAIM);
-        char buf[SHIM_MSG_MAX];
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
-        } ctl;
-        struct iovec iov = { .iov_base = buf };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        int n;
 
-        if (strlen(spec_path) >= sizeof req.spec_path || n_fds > SHIM_FDS_MAX)
+        if (strlen(spec_path) >= sizeof req.spec_path)
                 return -ENAMETOOLONG;
         strcpy(req.spec_path, spec_path);
         req.n_fds = (unsigned) n_fds;
         req.deferred = true;
-        n = shim_msg_encode(&req, buf, sizeof buf);
-        if (n < 0)
-                return n;
-        iov.iov_len = (size_t) n;
-        if (n_fds > 0) {
-                memset(&ctl, 0, sizeof ctl);
-                mh.msg_control = &ctl;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-                struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-                h->cmsg_level = SOL_SOCKET;
-                h->cmsg_type = SCM_RIGHTS;
-                h->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-                memcpy(CMSG_DATA(h), fds, sizeof(int) * n_fds);
-        }
-        return sendmsg(sc->ctl_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+        return shim_send_fds(sc->ctl_fd, &req, fds, n_fds);
 }
 
 static void claim_abandon(struct standby_claim *sc) {

@@ -76,8 +76,10 @@ static int place_fds(const int *fds, size_t n, int *sync_fd) {
         return 0;
 }
 
-int shim_start(const char *shim_path, const char *spec_path, bool standby, const int *fds, size_t n_fds,
-               pid_t *ret_pid, int *ret_sync_fd) {
+/* Forks and execs `shim_path --spec spec_path --sync-fd N`: the forked pid
+ * (it exits as soon as the shim is daemonized) and the sync pipe's read end. */
+static int shim_start(const char *shim_path, const char *spec_path, const int *fds, size_t n_fds, pid_t *ret_pid,
+                      int *ret_sync_fd) {
         char fdstr[16];
         int p[2], r;
         pid_t pid;
@@ -107,10 +109,7 @@ int shim_start(const char *shim_path, const char *spec_path, bool standby, const
                         _exit(127);
                 if (fcntl(p[1], F_SETFD, 0) < 0)
                         _exit(127);
-                if (standby)
-                        execl(shim_path, shim_path, "--standby", "--spec", spec_path, "--sync-fd", fdstr, (char *) NULL);
-                else
-                        execl(shim_path, shim_path, "--spec", spec_path, "--sync-fd", fdstr, (char *) NULL);
+                execl(shim_path, shim_path, "--spec", spec_path, "--sync-fd", fdstr, (char *) NULL);
                 n = snprintf(msg, sizeof msg, "error exec %s: %s\n", shim_path, strerror(errno));
                 (void) !write(p[1], msg, (size_t) MIN(MAX(n, 0), (int) sizeof msg - 1));
                 _exit(127);
@@ -146,12 +145,12 @@ int shim_spawn_fds(const char *shim_path, const char *spec_path, const int *fds,
                    pid_t *ret_shim_pid, pid_t *ret_replica_pid, char **ret_error) {
         char line[SYNC_LINE_MAX];
         size_t len = 0;
-        int sync_fd, status, r;
-        pid_t pid;
+        int sync_fd = -1, status, r;
+        pid_t pid = 0;
 
         if (ret_error)
                 *ret_error = NULL;
-        r = shim_start(shim_path, spec_path, false, fds, n_fds, &pid, &sync_fd);
+        r = shim_start(shim_path, spec_path, fds, n_fds, &pid, &sync_fd);
         if (r < 0)
                 return r;
 
@@ -203,12 +202,23 @@ int shim_connect(const char *socket_path) {
 }
 
 int shim_send(int fd, const struct shim_msg *m) {
+        return shim_send_fds(fd, m, NULL, 0);
+}
+
+int shim_send_fds(int fd, const struct shim_msg *m, const int *fds, size_t n_fds) {
         char buf[SHIM_MSG_MAX];
+        union shim_cmsg_buf ctl;
+        struct iovec iov = { .iov_base = buf };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
         int n = shim_msg_encode(m, buf, sizeof buf);
 
         if (n < 0)
                 return n;
-        if (send(fd, buf, (size_t) n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+        if (n_fds > SHIM_FDS_MAX)
+                return -E2BIG;
+        iov.iov_len = (size_t) n;
+        shim_cmsg_put_fds(&mh, &ctl, fds, n_fds);
+        if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
                 return errno == EWOULDBLOCK ? -EAGAIN : -errno;
         return 0;
 }
@@ -255,13 +265,11 @@ int shim_recv_timeout(int fd, struct shim_msg *ret, int timeout_ms) {
         }
 }
 
-int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, struct shim_msg *ret_exited,
-              int timeout_ms) {
-        int r;
+int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, unsigned *owed, int timeout_ms) {
+        int r = shim_send(fd, req);
 
-        if (ret_exited)
-                ret_exited->type = SHIM_MSG_INVALID;
-        r = shim_send(fd, req);
+        if (ret_reply)
+                ret_reply->type = SHIM_MSG_INVALID;
         if (r < 0)
                 return r;
         for (;;) {
@@ -270,52 +278,12 @@ int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, st
                 r = shim_recv_timeout(fd, &m, timeout_ms);
                 if (r < 0)
                         return r;
-                if (m.type == SHIM_MSG_EXITED || m.type == SHIM_MSG_HELLO || m.type == SHIM_MSG_LOG_DROPPED) {
-                        if (m.type == SHIM_MSG_EXITED && ret_exited)
-                                *ret_exited = m;
-                        continue;
-                }
-                if (ret_reply)
-                        *ret_reply = m;
-                return m.type == SHIM_MSG_ERROR ? -m.error : 0;
-        }
-}
-
-int shim_call_fds(int fd, const struct shim_msg *req, const int *fds, size_t n_fds, struct shim_msg *ret_reply,
-                  int timeout_ms) {
-        char buf[SHIM_MSG_MAX];
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
-        } ctl;
-        struct iovec iov = { .iov_base = buf };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        int n = shim_msg_encode(req, buf, sizeof buf);
-
-        if (n < 0)
-                return n;
-        if (n_fds > SHIM_FDS_MAX)
-                return -E2BIG;
-        iov.iov_len = (size_t) n;
-        if (n_fds > 0) {
-                memset(&ctl, 0, sizeof ctl);
-                mh.msg_control = &ctl;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-                struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-                h->cmsg_level = SOL_SOCKET;
-                h->cmsg_type = SCM_RIGHTS;
-                h->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-                memcpy(CMSG_DATA(h), fds, sizeof(int) * n_fds);
-        }
-        if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-                return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-        for (;;) {
-                struct shim_msg m;
-                int r = shim_recv_timeout(fd, &m, timeout_ms);
-                if (r < 0)
-                        return r;
                 if (m.type == SHIM_MSG_EXITED || m.type == SHIM_MSG_HELLO || m.type == SHIM_MSG_LOG_DROPPED)
                         continue;
+                if (owed && *owed > 0 && (m.type == SHIM_MSG_STATUS || m.type == SHIM_MSG_ERROR)) {
+                        (*owed)--; /* an earlier request's */
+                        continue;
+                }
                 if (ret_reply)
                         *ret_reply = m;
                 return m.type == SHIM_MSG_ERROR ? -m.error : 0;
@@ -362,12 +330,7 @@ int shim_get_fds(const char *socket_path, int *fds, size_t max, size_t *ret_n, i
                         return -errno;
                 if (n == 0)
                         return -ECONNRESET;
-                for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
-                        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
-                                size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                                for (size_t i = 0; i < k && n_got < SHIM_FDS_MAX; i++)
-                                        memcpy(&got[n_got++], CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-                        }
+                n_got = shim_cmsg_take_fds(&mh, got, SHIM_FDS_MAX);
                 r = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? -EBADMSG : shim_msg_decode(buf, (size_t) n, &m);
                 if (r >= 0 && m.type == SHIM_MSG_FDS && n_got == m.n_fds && n_got <= max) {
                         memcpy(fds, got, n_got * sizeof(int));

@@ -24,18 +24,8 @@ int shim_spawn(const char *shim_path, const char *spec_path, pid_t *ret_shim_pid
 int shim_spawn_fds(const char *shim_path, const char *spec_path, const int *fds, size_t n_fds,
                    pid_t *ret_shim_pid, pid_t *ret_replica_pid, char **ret_error);
 
-/* The start of shim_spawn_fds() without the wait: forks and execs
- * `shim_path [--standby] --spec spec_path --sync-fd N` and returns the
- * forked pid (reap it once the sync line came: it exits as soon as the shim
- * is daemonized) and the read end of the sync pipe (CLOEXEC). A standby shim
- * keeps the write end after its line: closing the read end tells it to go. */
-int shim_start(const char *shim_path, const char *spec_path, bool standby, const int *fds, size_t n_fds,
-               pid_t *ret_pid, int *ret_sync_fd);
 /* Parses what the shim wrote on the sync pipe (len 0: nothing, it died). */
 int shim_sync_parse(const char *line, size_t len, pid_t *ret_shim_pid, pid_t *ret_replica_pid, char **ret_error);
-/* shim_call() for a request that carries fds (SCM_RIGHTS): CLAIM. */
-int shim_call_fds(int fd, const struct shim_msg *req, const int *fds, size_t n_fds, struct shim_msg *ret_reply,
-                  int timeout_ms);
 /* Asks the shim at socket_path for copies of its listening sockets (GET_FDS)
  * over a connection of its own, closed again before returning: for a berthd
  * that just started and is not connected to that shim yet (a new connection
@@ -49,14 +39,16 @@ int shim_connect(const char *socket_path);
 
 /* Sends one message. -EAGAIN when the socket is full, -EPIPE when the shim is gone. */
 int shim_send(int fd, const struct shim_msg *m);
+/* Same, with fds attached (SCM_RIGHTS): CLAIM. */
+int shim_send_fds(int fd, const struct shim_msg *m, const int *fds, size_t n_fds);
 /* Receives one message without blocking: -EAGAIN when none is there,
  * -ECONNRESET when the shim closed the connection, -EBADMSG when malformed. */
 int shim_recv(int fd, struct shim_msg *ret);
 /* Same, waiting up to timeout_ms (-1: forever): -ETIMEDOUT. */
 int shim_recv_timeout(int fd, struct shim_msg *ret, int timeout_ms);
-/* Sends a request and waits for its reply (STATUS or ERROR), handing any
- * EXITED that arrives meanwhile to *ret_exited (when not NULL; its type is
- * SHIM_MSG_INVALID otherwise). HELLO and LOG_DROPPED meanwhile are skipped
- * (the reply carries the same log counters). An ERROR reply returns -error. */
-int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, struct shim_msg *ret_exited,
-              int timeout_ms);
+/* Sends a request and waits for its reply (STATUS or ERROR). EXITED, HELLO
+ * and LOG_DROPPED meanwhile are skipped (the reply carries the same
+ * status), and so are the first *owed replies (when owed is not NULL, it is
+ * counted down): those of requests sent earlier without waiting. An ERROR
+ * reply returns -error. */
+int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, unsigned *owed, int timeout_ms);

@@ -275,18 +275,11 @@ static int standby_start(struct standby_pool *p) {
         }
         if (p->factory_fd >= 0) {
                 /* "S <n>" and the pipe's write end: the factory forks standby n */
-                union {
-                        struct cmsghdr h;
-                        char b[CMSG_SPACE(sizeof(int))];
-                } ctl = {};
+                union shim_cmsg_buf ctl;
                 char msg[32];
                 struct iovec iov = { .iov_base = msg, .iov_len = (size_t) snprintf(msg, sizeof msg, "S %u\n", p->seq) };
-                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof ctl };
-                struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-                h->cmsg_level = SOL_SOCKET;
-                h->cmsg_type = SCM_RIGHTS;
-                h->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(h), &pfd[1], sizeof(int));
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+                shim_cmsg_put_fds(&mh, &ctl, &pfd[1], 1);
                 r = sendmsg(p->factory_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
         } else {
                 char name[32];

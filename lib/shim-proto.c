@@ -51,6 +51,37 @@ static bool has_status(enum shim_msg_type t) {
         return t == SHIM_MSG_HELLO || t == SHIM_MSG_STATUS || t == SHIM_MSG_EXITED || t == SHIM_MSG_LOG_DROPPED;
 }
 
+void shim_cmsg_put_fds(struct msghdr *mh, union shim_cmsg_buf *ctl, const int *fds, size_t n) {
+        struct cmsghdr *h;
+
+        if (n == 0 || n > SHIM_CMSG_FDS_MAX)
+                return;
+        memset(ctl, 0, sizeof *ctl);
+        mh->msg_control = ctl;
+        mh->msg_controllen = CMSG_SPACE(sizeof(int) * n);
+        h = CMSG_FIRSTHDR(mh);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int) * n);
+        memcpy(CMSG_DATA(h), fds, sizeof(int) * n);
+}
+
+size_t shim_cmsg_take_fds(struct msghdr *mh, int *fds, size_t max) {
+        size_t n = 0;
+
+        for (struct cmsghdr *h = CMSG_FIRSTHDR(mh); h; h = CMSG_NXTHDR(mh, h))
+                if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
+                        for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+                                int fd;
+                                memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+                                if (n < max)
+                                        fds[n++] = fd;
+                                else
+                                        close(fd);
+                        }
+        return n;
+}
+
 struct shim_msg shim_msg_request(enum shim_msg_type type) {
         return (struct shim_msg) { .type = type };
 }

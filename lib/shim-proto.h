@@ -59,6 +59,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define SHIM_PROTO_VERSION 1
@@ -164,6 +165,21 @@ const char *shim_run_state_to_string(enum shim_run_state s);
 int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size);
 /* Decodes exactly len bytes. -EBADMSG on malformed input; *ret is untouched then. */
 int shim_msg_decode(const char *buf, size_t len, struct shim_msg *ret);
+
+/* SCM_RIGHTS, for every message that carries fds (CLAIM, FDS, the shim's
+ * hand-over to its mini-init, the standby factory's requests).
+ * shim_cmsg_put_fds attaches n fds (n <= SHIM_CMSG_FDS_MAX) to mh, in
+ * ctl (nothing attached when n is 0).
+ * shim_cmsg_take_fds collects those of a received message into fds, up to
+ * max; the rest are closed. Returns how many it took. */
+#define SHIM_CMSG_FDS_MAX (SHIM_FDS_MAX + 1)
+#define SHIM_CMSG_SPACE CMSG_SPACE(sizeof(int) * SHIM_CMSG_FDS_MAX)
+union shim_cmsg_buf { /* aligned for the header */
+        struct cmsghdr h;
+        char b[SHIM_CMSG_SPACE];
+};
+void shim_cmsg_put_fds(struct msghdr *mh, union shim_cmsg_buf *ctl, const int *fds, size_t n);
+size_t shim_cmsg_take_fds(struct msghdr *mh, int *fds, size_t max);
 
 /* Convenience constructors for requests. */
 struct shim_msg shim_msg_request(enum shim_msg_type type);

@@ -349,15 +349,12 @@ static int move_fd_up(int fd, int min) {
  * with the sockets placed at 3.. and the other fds moved above them. */
 static struct launch_spec *wait_for_claim(int *report_fd, int *out_fd, int *err_fd) {
         for (;;) {
-                union {
-                        struct cmsghdr h;
-                        char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
-                } ctl;
+                union shim_cmsg_buf ctl;
                 struct iovec iov;
                 struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof ctl };
                 struct launch_spec *spec = NULL;
-                int fds[SHIM_FDS_MAX];
-                size_t n_fds = 0;
+                int fds[SHIM_CMSG_FDS_MAX];
+                size_t n_fds;
                 char *buf, c;
                 ssize_t n;
 
@@ -374,12 +371,7 @@ static struct launch_spec *wait_for_claim(int *report_fd, int *out_fd, int *err_
                 n = recvmsg(*report_fd, &mh, MSG_CMSG_CLOEXEC);
                 if (n <= 0)
                         _exit(0);
-                for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
-                        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
-                                size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                                for (size_t i = 0; i < k && n_fds < SHIM_FDS_MAX; i++)
-                                        memcpy(&fds[n_fds++], CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-                        }
+                n_fds = shim_cmsg_take_fds(&mh, fds, SHIM_CMSG_FDS_MAX);
                 if (buf[0] == 'Q')
                         _exit(0);
                 buf[n] = 0;

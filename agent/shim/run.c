@@ -278,10 +278,7 @@ int run_standby_claim(struct shim_ctx *c, const char *spec_path, const char *spe
         const struct launch_spec *s = c->spec;
         struct run *run = &c->run;
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_REPORT };
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
-        } ctl;
+        union shim_cmsg_buf ctl;
         struct iovec iov[4] = { { .iov_base = (void *) "C", .iov_len = 1 },
                                 { .iov_base = (void *) spec_path, .iov_len = strlen(spec_path) },
                                 { .iov_base = (void *) "\n", .iov_len = 1 },
@@ -315,14 +312,7 @@ int run_standby_claim(struct shim_ctx *c, const char *spec_path, const char *spe
         memcpy(fds, c->listen_fds, sizeof(int) * c->n_listen_fds);
         n_fds = c->n_listen_fds;
         fds[n_fds++] = log_fd;
-        memset(&ctl, 0, sizeof ctl);
-        mh.msg_control = &ctl;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-        struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-        memcpy(CMSG_DATA(h), fds, sizeof(int) * n_fds);
+        shim_cmsg_put_fds(&mh, &ctl, fds, n_fds);
         /* one message: a large spec needs a larger send buffer */
         if (len + 1 > 64 * 1024 && setsockopt(run->report_fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
                 (void) setsockopt(run->report_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);

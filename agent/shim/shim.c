@@ -305,10 +305,7 @@ static void setup_listen_fds(void) {
 /* GET_FDS: copies of the listening sockets, with their names, over SCM_RIGHTS. */
 static void send_fds(void) {
         struct shim_msg m = { .type = SHIM_MSG_FDS, .n_fds = ctx.n_listen_fds };
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
-        } ctl;
+        union shim_cmsg_buf ctl;
         struct iovec iov;
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
         size_t len = 0;
@@ -334,16 +331,7 @@ static void send_fds(void) {
                 return;
         }
         iov = (struct iovec) { .iov_base = msg_buf, .iov_len = (size_t) n };
-        if (ctx.n_listen_fds > 0) {
-                memset(&ctl, 0, sizeof ctl);
-                mh.msg_control = &ctl;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * ctx.n_listen_fds);
-                struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-                h->cmsg_level = SOL_SOCKET;
-                h->cmsg_type = SCM_RIGHTS;
-                h->cmsg_len = CMSG_LEN(sizeof(int) * ctx.n_listen_fds);
-                memcpy(CMSG_DATA(h), ctx.listen_fds, sizeof(int) * ctx.n_listen_fds);
-        }
+        shim_cmsg_put_fds(&mh, &ctl, ctx.listen_fds, ctx.n_listen_fds);
         if (sendmsg(client_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
                 drop_client(strerror(errno));
 }
@@ -758,10 +746,7 @@ static void on_request(const struct shim_msg *m) {
 
 static void on_client(uint32_t events) {
         char *buf = msg_buf; /* decoded into m before any reply reuses it */
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int) * SHIM_FDS_MAX)];
-        } ctl;
+        union shim_cmsg_buf ctl;
         struct iovec iov = { .iov_base = buf, .iov_len = sizeof msg_buf };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof ctl };
         int fds[SHIM_FDS_MAX];
@@ -775,18 +760,7 @@ static void on_client(uint32_t events) {
                         drop_client(strerror(errno));
                 return;
         }
-        for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
-                if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
-                        size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                        for (size_t i = 0; i < k; i++) {
-                                int fd;
-                                memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-                                if (n_fds < SHIM_FDS_MAX)
-                                        fds[n_fds++] = fd;
-                                else
-                                        safe_close(fd);
-                        }
-                }
+        n_fds = shim_cmsg_take_fds(&mh, fds, SHIM_FDS_MAX);
         if (n == 0) { /* berthd went away (or restarts): we carry on */
                 drop_client(NULL);
                 goto close_fds;
@@ -977,13 +951,9 @@ static void go_idle(void) {
                 shim_log("standby: sched_setscheduler(SCHED_IDLE): %m, preparing at normal priority");
 }
 
-/* A standby from here on (setup_process() done): its mini-init prepared,
- * the sync line, then requests until CLAIM or the lifeline breaks. */
-static _noreturn_ void standby_main(void) {
-        char error[SHIM_TEXT_MAX];
-        struct epoll_event ev = { .events = 0, .data.u32 = TAG_LIFELINE }; /* EPOLLERR: berthd closed its end */
-        int r;
-
+/* What a shim serves from (standby or not): the event loop, signals, its
+ * control socket, the service's output pipes. */
+static void setup_loop(void) {
         ctx.spec = spec;
         ctx.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
         if (ctx.epoll_fd < 0)
@@ -991,6 +961,16 @@ static _noreturn_ void standby_main(void) {
         setup_signals();
         setup_control_socket();
         create_pipes();
+}
+
+/* A standby from here on (setup_process() done): its mini-init prepared,
+ * the sync line, then requests until CLAIM or the lifeline breaks. */
+static _noreturn_ void standby_main(void) {
+        char error[SHIM_TEXT_MAX];
+        struct epoll_event ev = { .events = 0, .data.u32 = TAG_LIFELINE }; /* EPOLLERR: berthd closed its end */
+        int r;
+
+        setup_loop();
         standby_template = spec;
         r = run_standby_prepare(&ctx, error, sizeof error);
         if (r < 0)
@@ -1032,14 +1012,11 @@ static _noreturn_ void factory_main(void) {
         go_idle(); /* inherited by every standby it forks */
         (void) malloc_trim(0);
         for (;;) {
-                union {
-                        struct cmsghdr h;
-                        char b[CMSG_SPACE(sizeof(int))];
-                } ctl;
+                union shim_cmsg_buf ctl;
                 char buf[64];
                 struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
                 struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof ctl };
-                int fd = -1;
+                int fds[1];
                 unsigned n;
                 ssize_t len = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
 
@@ -1050,10 +1027,7 @@ static _noreturn_ void factory_main(void) {
                         _exit(0);
                 }
                 buf[len] = 0;
-                for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
-                        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
-                            h->cmsg_len == CMSG_LEN(sizeof(int)))
-                                memcpy(&fd, CMSG_DATA(h), sizeof(int));
+                int fd = shim_cmsg_take_fds(&mh, fds, 1) == 1 ? fds[0] : -1;
                 if (fd < 0 || sscanf(buf, "S %u", &n) != 1) {
                         shim_log("factory: malformed request, ignoring");
                         safe_close(fd);
@@ -1142,13 +1116,7 @@ int main(int argc, char *argv[]) {
                 factory_main();
         if (ctx.standby)
                 standby_main();
-        ctx.spec = spec;
-        ctx.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (ctx.epoll_fd < 0)
-                sync_fail("epoll_create1: %m");
-        setup_signals();
-        setup_control_socket();
-        create_pipes();
+        setup_loop();
         setup_output();
         if (spec->cgroup_v2_dir) {
                 ctx.cgroup_fd = open(spec->cgroup_v2_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -13,23 +13,18 @@ require_root
 for b in unshare nsenter hostname; do command -v "$b" >/dev/null || { say "SKIP: $b missing"; exit 77; }; done
 setup
 
-# standby_pids: the pids of our unclaimed standby shims (not their mini-inits)
-standby_pids() {
-        for _sp_p in /proc/[0-9]*; do
-                _sp_pid=${_sp_p#/proc/}
-                [ "$(cat "$_sp_p/comm" 2>/dev/null)" = berth-shim ] || continue
-                case "$(cmdline_of "$_sp_pid")" in *--standby*"$RUN/standby/"*) echo "$_sp_pid" ;; esac
+# shims_with MODE: the pids of our berth-shim processes started as MODE
+# (--standby: unclaimed standbys, not their mini-inits; --factory)
+shims_with() {
+        for _sw_p in /proc/[0-9]*; do
+                _sw_pid=${_sw_p#/proc/}
+                [ "$(cat "$_sw_p/comm" 2>/dev/null)" = berth-shim ] || continue
+                case "$(cmdline_of "$_sw_pid")" in *"$1"*"$RUN/standby/"*) echo "$_sw_pid" ;; esac
         done
 }
+standby_pids() { shims_with --standby; }
 n_standby() { standby_pids | wc -l; }
-# factory_pids: berthd's standby factory (berth-shim --factory)
-factory_pids() {
-        for _fp_p in /proc/[0-9]*; do
-                _fp_pid=${_fp_p#/proc/}
-                [ "$(cat "$_fp_p/comm" 2>/dev/null)" = berth-shim ] || continue
-                case "$(cmdline_of "$_fp_pid")" in *--factory*"$RUN/standby/"*) echo "$_fp_pid" ;; esac
-        done
-}
+factory_pids() { shims_with --factory; }
 parent_of() { awk '/^PPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 standbys_are() { [ "$(n_standby)" -eq "$1" ]; }
 # all_ready N: N standby shims, each with its waiting mini-init
