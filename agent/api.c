@@ -377,7 +377,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                 *socket_context = c;
                 return;
         }
-        /* CLOSED: called before libmicrohttpd closes the fd */
+        /* CLOSED: called before libmicrohttpd closes the fd. At the
+         * connection limit (or after EMFILE) libmicrohttpd took the listening
+         * socket out of its epoll set and puts it back only at the start of
+         * its next run: with no connection left nothing would make its epoll
+         * fd readable again, and the API would stay deaf. Run it once more. */
+        api_schedule_run(a);
         if (!c)
                 return;
         *socket_context = NULL;
