@@ -2,7 +2,9 @@
  * service.
  *
  * The clone of the shim lands in mini_init_main(): it runs the setup (setup.c),
- * forks the service, then loops on sigwaitinfo(): every catchable signal is
+ * starts the service (clone with CLONE_VM | CLONE_VFORK, as posix_spawn does:
+ * the child sets the credentials and execs while we sleep, without a copy
+ * of our page tables), then loops on sigwaitinfo(): every catchable signal is
  * forwarded to the service, SIGCHLD reaps every zombie (orphans are reparented
  * to us: PID 1 of the pid namespace, or a subreaper without one). When the
  * service ends, its exact status goes to the shim over the report channel
@@ -32,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,6 +46,9 @@
 #include "shim.h"
 
 extern char **environ;
+
+#define LISTEN_PID_VAR_MAX 32                /* "LISTEN_PID=" and a pid */
+#define SERVICE_STACK_SIZE (128 * 1024)      /* the service child's, until its exec */
 
 void report_send(int fd, const char *msg) {
         /* Best effort: a full or closed channel must not block PID 1. */
@@ -96,28 +102,31 @@ static bool env_is_listen(const char *e) {
 
 /* Socket activation, as systemd does it (sd_listen_fds(3)): the listening
  * sockets already sit at fds 3.. (berthd put them there for the shim, the
- * mini-init kept them); they lose CLOEXEC, and the environment gets
- * LISTEN_FDS, LISTEN_PID (our own pid, as we see it: the service checks it
- * against getpid()) and LISTEN_FDNAMES, replacing the spec's own. Returns the
- * new environment (malloc'd: we exec or exit soon) or NULL on ENOMEM. */
-static char **listen_fds_env(const struct launch_spec *s, char **env) {
+ * mini-init kept them; the child clears their CLOEXEC), and the environment
+ * gets LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES, replacing the spec's own.
+ * Built once by the mini-init (the child must not allocate: it shares our
+ * memory); LISTEN_PID is the service's own pid as it sees it (it checks it
+ * against getpid()), so the child writes it into *ret_pid_var. Returns the
+ * environment (kept for every run) or NULL on ENOMEM. */
+static char **listen_fds_env(const struct launch_spec *s, char **env, char **ret_pid_var) {
         size_t n = launch_spec_n_listen_fds(s), n_env = 0, names_len = 0, k = 0;
         char **v, *fds, *pid, *names;
 
-        for (size_t i = 0; i < n; i++) {
-                (void) fcntl(LAUNCH_LISTEN_FDS_START + (int) i, F_SETFD, 0);
+        for (size_t i = 0; i < n; i++)
                 names_len += strlen(s->listen_fd_names[i]) + 1;
-        }
         while (env && env[n_env])
                 n_env++;
         v = calloc(n_env + 4, sizeof(char *));
         fds = malloc(32);
-        pid = malloc(32);
+        pid = malloc(LISTEN_PID_VAR_MAX);
         names = malloc(names_len + sizeof "LISTEN_FDNAMES=");
-        if (!v || !fds || !pid || !names)
+        if (!v || !fds || !pid || !names) {
+                free(v), free(fds), free(pid), free(names);
                 return NULL;
+        }
         snprintf(fds, 32, "LISTEN_FDS=%zu", n);
-        snprintf(pid, 32, "LISTEN_PID=%d", (int) getpid());
+        snprintf(pid, LISTEN_PID_VAR_MAX, "LISTEN_PID=");
+        *ret_pid_var = pid;
         strcpy(names, "LISTEN_FDNAMES=");
         for (size_t i = 0; i < n; i++) {
                 if (i > 0)
@@ -134,9 +143,22 @@ static char **listen_fds_env(const struct launch_spec *s, char **env) {
         return v;
 }
 
-_noreturn_ static void service_exec(const struct launch_spec *s, int report_fd, int out_fd, int err_fd,
-                                    pid_t init_pid) {
-        static char *empty_env[] = { NULL };
+/* What the service child needs; prepared by the mini-init, because the
+ * child runs in its memory (clone with CLONE_VM | CLONE_VFORK, as
+ * posix_spawn does: no page tables copied, no copy-on-write faults, the
+ * mini-init sleeps until the exec). So the child only makes system calls
+ * and formats into its own stack: no malloc, no stdio, no return. */
+struct service_args {
+        const struct launch_spec *spec;
+        int report_fd, out_fd, err_fd;
+        pid_t init_pid;
+        char **env;        /* the service's environment, built once */
+        char *listen_pid;  /* "LISTEN_PID=" in env, completed by the child; NULL without sockets */
+};
+
+_noreturn_ static void service_exec(const struct service_args *a) {
+        const struct launch_spec *s = a->spec;
+        int report_fd = a->report_fd, out_fd = a->out_fd, err_fd = a->err_fd;
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t none;
         const char *what;
@@ -186,7 +208,7 @@ _noreturn_ static void service_exec(const struct launch_spec *s, int report_fd, 
         }
         /* Set after the id change (which clears it): the service must not
          * outlive its mini-init (matters without a pid namespace). */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != init_pid)
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != a->init_pid)
                 _exit(EXIT_CANNOT_RUN);
 
         if (chdir(s->cwd ? s->cwd : "/") < 0) {
@@ -195,16 +217,13 @@ _noreturn_ static void service_exec(const struct launch_spec *s, int report_fd, 
                 _exit(exit_code_for(-r));
         }
 
-        /* clearenv + the spec's environment; execvp() searches its PATH. */
-        environ = s->env ? s->env : empty_env;
-        if (launch_spec_n_listen_fds(s) > 0) {
-                char **env = listen_fds_env(s, environ);
-                if (!env) {
-                        r = -ENOMEM, what = "socket activation";
-                        goto fail;
-                }
-                environ = env;
+        if (a->listen_pid) {
+                for (size_t i = 0; i < launch_spec_n_listen_fds(s); i++)
+                        (void) fcntl(LAUNCH_LISTEN_FDS_START + (int) i, F_SETFD, 0);
+                snprintf(a->listen_pid, LISTEN_PID_VAR_MAX, "LISTEN_PID=%d", (int) getpid());
         }
+        /* the spec's environment only (environ is a->env: the mini-init set
+         * it); execvp() searches its PATH */
         execvp(s->argv[0], s->argv);
         r = -errno;
         if (!strchr(s->argv[0], '/') && r == -ENOENT)
@@ -427,28 +446,51 @@ _noreturn_ void mini_init_standby_main(const struct launch_spec *tmpl, int repor
         run_loop(spec, report_fd, out_fd, err_fd);
 }
 
+static int service_child(void *userdata) {
+        service_exec(userdata);
+}
+
 _noreturn_ static void run_loop(const struct launch_spec *spec, int report_fd, int out_fd, int err_fd) {
+        static char *empty_env[] = { NULL };
+        struct service_args args = { .spec = spec, .report_fd = report_fd };
         sigset_t set;
-        pid_t service, self;
+        pid_t service;
         bool in_place;
+        char *stack;
 
         forwardable_set(&set);
-        self = getpid();
+        args.init_pid = getpid();
         in_place = in_own_pid_namespace(spec);
-        if (self != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+        if (args.init_pid != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
                 shim_log("mini-init: PR_SET_CHILD_SUBREAPER: %m, ignoring");
 
+        /* clearenv + the spec's environment (+ socket activation's) */
+        args.env = spec->env ? spec->env : empty_env;
+        if (launch_spec_n_listen_fds(spec) > 0) {
+                args.env = listen_fds_env(spec, args.env, &args.listen_pid);
+                if (!args.env) {
+                        report_errorf(report_fd, "socket activation: %s", strerror(ENOMEM));
+                        _exit(EXIT_CANNOT_RUN);
+                }
+        }
+        environ = args.env;
+        stack = mmap(NULL, SERVICE_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED) {
+                report_errorf(report_fd, "service stack: %m");
+                _exit(EXIT_CANNOT_RUN);
+        }
+
         for (;;) { /* one turn per run: more than one only in place */
-                service = fork();
+                args.out_fd = out_fd;
+                args.err_fd = err_fd;
+                /* back when the service has exec'd (or failed to) */
+                service = clone(service_child, stack + SERVICE_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
                 if (service < 0) {
                         report_errorf(report_fd, "fork service: %m");
                         _exit(EXIT_CANNOT_RUN);
                 }
-                if (service == 0)
-                        service_exec(spec, report_fd, out_fd, err_fd, self);
                 /* "forked": a shim that waits for it (a claim) goes on with
-                 * its own work now, here, while we sleep and the service
-                 * starts on its own CPU */
+                 * its own work now */
                 report_send(report_fd, "F");
 
                 if (!in_place) { /* the output pipes are kept for the next run only */
