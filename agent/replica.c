@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -514,21 +515,41 @@ static struct cg_limits limits_of(const struct service *s) {
 #define STANDBY_WAIT_MS 20
 
 /* The replica takes over a standby shim (standby.h), in two steps so that
- * the shim's preparation (reading the spec, its log, its scheduling) runs
- * while we create the cgroups: CLAIM with DEFERRED (the launch spec, the
- * listening sockets), then, once the cgroups are there, START, answered like
- * any START. On success the standby's connection becomes the replica's.
- * Whatever happens, the lifeline is closed: a standby that was not claimed
- * exits (and one that got CLAIM but no START does too). */
-static int claim_begin(struct standby_claim *sc, const char *spec_path, const int *fds, size_t n_fds) {
+ * the shim's preparation (parsing the spec, its log, its scheduling) runs
+ * while we create the cgroups: CLAIM with DEFERRED (the launch spec's text
+ * in a memfd, the listening sockets), then, once the cgroups are there,
+ * START, answered like any START; the spec file is written while the shim
+ * starts the service (a file creation costs up to 0.4 ms on slow disks).
+ * On success the standby's connection becomes the replica's. Whatever
+ * happens, the lifeline is closed: a standby that was not claimed exits
+ * (and one that got CLAIM but no START does too). */
+static int claim_begin(struct standby_claim *sc, const char *spec_path, const char *text, size_t size,
+                       const int *fds, size_t n_fds) {
         struct shim_msg req = shim_msg_request(SHIM_MSG_CLAIM);
+        int all[SHIM_CMSG_FDS_MAX];
 
         if (strlen(spec_path) >= sizeof req.spec_path)
                 return -ENAMETOOLONG;
+        if (n_fds > SHIM_FDS_MAX)
+                return -E2BIG;
+        _cleanup_close_ int mfd = memfd_create("berth-launch", MFD_CLOEXEC);
+        if (mfd < 0)
+                return -errno;
+        for (size_t done = 0; done < size;) {
+                ssize_t n = write(mfd, text + done, size - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                done += (size_t) n;
+        }
         strcpy(req.spec_path, spec_path);
         req.n_fds = (unsigned) n_fds;
         req.deferred = true;
-        return shim_send_fds(sc->ctl_fd, &req, fds, n_fds);
+        req.spec_fd = true;
+        memcpy(all, fds, sizeof(int) * n_fds);
+        all[n_fds] = mfd;
+        return shim_send_fds(sc->ctl_fd, &req, all, n_fds + 1);
 }
 
 static void claim_abandon(struct standby_claim *sc) {
@@ -536,11 +557,17 @@ static void claim_abandon(struct standby_claim *sc) {
         sc->lifeline_fd = safe_close(sc->lifeline_fd);
 }
 
-static int claim_finish(struct replica *r, struct standby_claim *sc, pid_t *ret_shim_pid, pid_t *ret_pid) {
+/* START, then the spec file (the record of what runs, and what a cold start
+ * after a failed claim reads), then START's reply. */
+static int claim_finish(struct replica *r, struct standby_claim *sc, const char *spec_path, const char *text,
+                        size_t size, int *ret_written, pid_t *ret_shim_pid, pid_t *ret_pid) {
         struct shim_msg req = shim_msg_request(SHIM_MSG_START), reply = {};
         int k;
 
-        k = shim_call(sc->ctl_fd, &req, &reply, NULL, 5000);
+        k = shim_send(sc->ctl_fd, &req);
+        *ret_written = launch_write_atomic(spec_path, text, size, false); /* durable with the record's sync */
+        if (k >= 0)
+                k = shim_await_reply(sc->ctl_fd, &reply, NULL, 5000);
         sc->lifeline_fd = safe_close(sc->lifeline_fd);
         if (k >= 0 && (reply.type != SHIM_MSG_STATUS || reply.status.state != SHIM_RUN_RUNNING || reply.status.pid <= 0))
                 k = -EPROTO;
@@ -555,6 +582,8 @@ static int claim_finish(struct replica *r, struct standby_claim *sc, pid_t *ret_
                 sc->ctl_fd = safe_close(sc->ctl_fd);
                 return k;
         }
+        if (*ret_written < 0)
+                log_warning_errno(*ret_written, "Replica %s: cannot write %s: %m; it runs regardless.", r->id, spec_path);
         r->shim_fd = TAKE_FD(sc->ctl_fd);
         *ret_shim_pid = reply.status.shim_pid;
         *ret_pid = reply.status.pid;
@@ -617,11 +646,13 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         cg_strv_free(procs);
         if (k < 0)
                 return k;
-        k = launch_spec_write(&spec, spec_path); /* durable with the record's sync */
+        _cleanup_free_ char *spec_text = NULL;
+        size_t spec_size = 0;
+        k = launch_spec_format(&spec, &spec_text, &spec_size);
         bool fits_standby = launch_spec_fits_standby(&spec);
         launch_spec_done(&spec);
         if (k < 0) {
-                (void) asprintf(ret_error, "cannot write %s: %s", spec_path, strerror(-k));
+                (void) asprintf(ret_error, "cannot format the launch spec: %s", strerror(-k));
                 return k;
         }
 
@@ -634,8 +665,14 @@ static int spawn_shim(struct replica *r, char **ret_error) {
 
         (void) unlink(r->socket_path); /* a stale socket of a dead shim */
         if (fits_standby && standby_take(m->standby, STANDBY_WAIT_MS, &sc) >= 0 &&
-            claim_begin(&sc, spec_path, listen_fds, n_listen) < 0)
+            claim_begin(&sc, spec_path, spec_text, spec_size, listen_fds, n_listen) < 0)
                 claim_abandon(&sc);
+        /* the spec file, which a cold shim reads (a claim writes it later) */
+        int written = sc.ctl_fd >= 0 ? -EAGAIN : launch_write_atomic(spec_path, spec_text, spec_size, false);
+        if (written < 0 && sc.ctl_fd < 0) {
+                (void) asprintf(ret_error, "cannot write %s: %s", spec_path, strerror(-written));
+                return written;
+        }
 
         /* the standby prepares meanwhile; the limits hold before it runs anything of the service */
         k = cg_create(m->cg, r->cg_path, &limits, &missing);
@@ -652,10 +689,15 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         (void) cg_oom_kill_count(m->cg, r->cg_path, &r->oom_base);
 
         pid_t shim_pid = 0, pid = 0;
-        bool claimed = sc.ctl_fd >= 0 && claim_finish(r, &sc, &shim_pid, &pid) >= 0;
+        bool claimed = sc.ctl_fd >= 0 &&
+                       claim_finish(r, &sc, spec_path, spec_text, spec_size, &written, &shim_pid, &pid) >= 0;
         if (!claimed) {
                 if (sc.shim_pid > 0)
                         kill_leftovers(r); /* whatever a failed claim may have started */
+                if (written < 0) {
+                        (void) asprintf(ret_error, "cannot write %s: %s", spec_path, strerror(-written));
+                        return written;
+                }
                 k = shim_spawn_fds(m->cfg.shim_path, spec_path, listen_fds, n_listen, &shim_pid, &pid, ret_error);
                 if (k < 0)
                         return k;

@@ -268,10 +268,19 @@ int shim_recv_timeout(int fd, struct shim_msg *ret, int timeout_ms) {
 int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, unsigned *owed, int timeout_ms) {
         int r = shim_send(fd, req);
 
+        if (r < 0) {
+                if (ret_reply)
+                        ret_reply->type = SHIM_MSG_INVALID;
+                return r;
+        }
+        return shim_await_reply(fd, ret_reply, owed, timeout_ms);
+}
+
+int shim_await_reply(int fd, struct shim_msg *ret_reply, unsigned *owed, int timeout_ms) {
+        int r;
+
         if (ret_reply)
                 ret_reply->type = SHIM_MSG_INVALID;
-        if (r < 0)
-                return r;
         for (;;) {
                 struct shim_msg m;
 

@@ -52,3 +52,6 @@ int shim_recv_timeout(int fd, struct shim_msg *ret, int timeout_ms);
  * counted down): those of requests sent earlier without waiting. An ERROR
  * reply returns -error. */
 int shim_call(int fd, const struct shim_msg *req, struct shim_msg *ret_reply, unsigned *owed, int timeout_ms);
+/* shim_call's second half, for a caller that works between sending its
+ * request and reading the reply. */
+int shim_await_reply(int fd, struct shim_msg *ret_reply, unsigned *owed, int timeout_ms);

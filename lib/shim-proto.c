@@ -196,6 +196,8 @@ int shim_msg_encode(const struct shim_msg *m, char *buf, size_t size) {
                 enc_text(&e, "SPEC", m->spec_path);
                 if (m->deferred)
                         enc_printf(&e, "DEFERRED=1\n");
+                if (m->spec_fd)
+                        enc_printf(&e, "SPEC_FD=1\n");
                 break;
         default:
                 break;
@@ -210,7 +212,7 @@ enum key_id {
         K_EXIT_CODE, K_EXIT_SIGNAL, K_CORE_DUMPED, K_EXIT_USEC, K_ACKED, K_EXEC_ERROR,
         K_SIGNAL, K_ERRNO, K_MESSAGE, K_INIT_ALIVE, K_NEXT_STARTED, K_MIN_UPTIME_USEC, K_ON_FAILURE,
         K_LOG_DROPPED_BYTES, K_LOG_DROPPING, K_FDS, K_FD_NAMES, K_PREV_RUN, K_PREV_EXIT_CODE,
-        K_PREV_EXIT_SIGNAL, K_PREV_EXIT_USEC, K_SPEC, K_DEFERRED, _K_MAX,
+        K_PREV_EXIT_SIGNAL, K_PREV_EXIT_USEC, K_SPEC, K_DEFERRED, K_SPEC_FD, _K_MAX,
 };
 
 static const char *const key_names[_K_MAX] = {
@@ -231,6 +233,7 @@ static const char *const key_names[_K_MAX] = {
         [K_PREV_RUN] = "PREV_RUN",     [K_PREV_EXIT_CODE] = "PREV_EXIT_CODE",
         [K_PREV_EXIT_SIGNAL] = "PREV_EXIT_SIGNAL", [K_PREV_EXIT_USEC] = "PREV_EXIT_USEC",
         [K_SPEC] = "SPEC",             [K_DEFERRED] = "DEFERRED",
+        [K_SPEC_FD] = "SPEC_FD",
 };
 
 static int dec_num(const char *v, size_t n, uint64_t max, uint64_t *ret) {
@@ -281,9 +284,11 @@ static int dec_key(struct shim_msg *m, enum key_id k, const char *v, size_t n) {
         case K_ON_FAILURE:
         case K_LOG_DROPPING:
         case K_DEFERRED:
+        case K_SPEC_FD:
                 r = dec_num(v, n, 1, &u);
                 *(k == K_ACKED         ? &s->acked
                   : k == K_DEFERRED    ? &m->deferred
+                  : k == K_SPEC_FD     ? &m->spec_fd
                   : k == K_INIT_ALIVE  ? &s->init_alive
                   : k == K_NEXT_STARTED ? &s->next_started
                   : k == K_ON_FAILURE  ? &m->on_failure

@@ -31,10 +31,14 @@
  *                        shim's listening sockets (network.ports) attached as
  *                        SCM_RIGHTS, in the launch spec's order (a restarted
  *                        berthd takes them back; the shim keeps its copies)
- *   CLAIM spec fds [deferred]   (a standby shim only: berth-shim --standby)
+ *   CLAIM spec fds [deferred] [spec_fd]   (a standby shim only: berth-shim --standby)
  *                     -> STATUS (run 1 running in the prepared mini-init) | ERROR;
  *                        with DEFERRED=1 nothing, until the START that must
- *                        follow, which is answered instead
+ *                        follow, which is answered instead. SPEC_FD=1: the
+ *                        spec's text is read from one more attached fd (a
+ *                        memfd, after the n_fds sockets) instead of the SPEC
+ *                        file, which berthd may write later (it names the
+ *                        replica's spec in the shim's command line)
  *   asynchronously    shim -> EXITED when a run ends (repeated in HELLO until ACK_EXIT)
  *   asynchronously    shim -> LOG_DROPPED (the status) when the log cannot be
  *                     written (a drop episode starts), at most once a second
@@ -154,6 +158,7 @@ struct shim_msg {
         char fd_names[SHIM_FD_NAMES_MAX]; /* FDS: their names joined with ':' */
         char spec_path[SHIM_TEXT_MAX];    /* CLAIM: the replica's launch spec file */
         bool deferred;                    /* CLAIM: the run starts on the next START */
+        bool spec_fd;                     /* CLAIM: the spec's text comes as one more fd, after the n_fds */
 };
 
 const char *shim_msg_type_to_string(enum shim_msg_type t);

@@ -438,7 +438,15 @@ static void test_proto_round_trip(void **state) {
         assert_false(d.deferred);
         d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_CLAIM, .spec_path = "/s/launch", .deferred = true });
         assert_true(d.deferred);
+        assert_false(d.spec_fd);
         assert_int_equal(d.n_fds, 0);
+        d = round_trip(&(struct shim_msg) { .type = SHIM_MSG_CLAIM, .spec_path = "/s/launch", .n_fds = 2,
+                                            .deferred = true, .spec_fd = true });
+        assert_true(d.spec_fd);
+        assert_true(d.deferred);
+        assert_int_equal(d.n_fds, 2); /* the sockets; the spec's fd comes on top */
+        static const char bad_spec_fd[] = "MSG=CLAIM\nSPEC=/s\nSPEC_FD=2\n";
+        assert_int_equal(shim_msg_decode(bad_spec_fd, sizeof bad_spec_fd - 1, &d), -EBADMSG);
         char buf[SHIM_MSG_MAX];
         assert_int_equal(shim_msg_encode(&(struct shim_msg) { .type = SHIM_MSG_CLAIM, .spec_path = "rel/launch" }, buf,
                                          sizeof buf),

@@ -559,14 +559,12 @@ static int wait_for_start_request(int timeout_ms) {
         }
 }
 
-static int read_text(const char *path, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+/* The whole of a regular file (or memfd) from its start; the fd stays open. */
+static int read_text_fd(int fd, char **ret, size_t *ret_len) {
         struct stat st;
         size_t len = 0;
         char *buf;
 
-        if (fd < 0)
-                return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode) || st.st_size > LAUNCH_FILE_MAX)
@@ -575,7 +573,7 @@ static int read_text(const char *path, char **ret, size_t *ret_len) {
         if (!buf)
                 return -ENOMEM;
         while (len < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
+                ssize_t n = pread(fd, buf + len, (size_t) st.st_size - len, (off_t) len);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
@@ -600,7 +598,18 @@ static void on_claim(const struct shim_msg *m, const int *fds, size_t n_fds) {
         size_t len = 0;
         int r, log_fd;
 
-        r = read_text(m->spec_path, &text, &len);
+        if (m->spec_fd) { /* the text comes with the claim, the file may come later */
+                if (n_fds == 0) {
+                        send_error(EINVAL, "claim: SPEC_FD=1 without an fd");
+                        goto refuse;
+                }
+                n_fds--;
+                r = read_text_fd(fds[n_fds], &text, &len);
+                safe_close(fds[n_fds]);
+        } else {
+                _cleanup_close_ int fd = open(m->spec_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                r = fd < 0 ? -errno : read_text_fd(fd, &text, &len);
+        }
         if (r >= 0)
                 r = launch_spec_parse(text, len, &s);
         if (r < 0) {
@@ -749,7 +758,7 @@ static void on_client(uint32_t events) {
         union shim_cmsg_buf ctl;
         struct iovec iov = { .iov_base = buf, .iov_len = sizeof msg_buf };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof ctl };
-        int fds[SHIM_FDS_MAX];
+        int fds[SHIM_CMSG_FDS_MAX];
         size_t n_fds = 0;
         struct shim_msg m;
         ssize_t n;
@@ -760,7 +769,7 @@ static void on_client(uint32_t events) {
                         drop_client(strerror(errno));
                 return;
         }
-        n_fds = shim_cmsg_take_fds(&mh, fds, SHIM_FDS_MAX);
+        n_fds = shim_cmsg_take_fds(&mh, fds, SHIM_CMSG_FDS_MAX);
         if (n == 0) { /* berthd went away (or restarts): we carry on */
                 drop_client(NULL);
                 goto close_fds;

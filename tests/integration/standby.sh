@@ -92,6 +92,10 @@ done
 [ "$(cg_read memory web 0 memory.limit_in_bytes)" = 33554432 ] || fail "memory.limit_in_bytes $(cg_read memory web 0 memory.limit_in_bytes)"
 [ "$(cg_read pids web 0 pids.max)" = 8 ] || fail "pids.max $(cg_read pids web 0 pids.max)"
 [ "$(nsenter -t "$SVC" -u hostname)" = web-0 ] || fail "hostname in web-0: $(nsenter -t "$SVC" -u hostname)"
+# the claim carried the spec's text; the file, written meanwhile, says the same
+grep -qx "id web-0" "$STATE/replicas/web/0/launch" || fail "web-0's launch spec file is missing or not web-0's"
+[ "$(stat -c %a "$STATE/replicas/web/0/launch")" = 600 ] || fail "web-0's launch spec is not mode 0600"
+tr '\0' '\n' </proc/"$SVC"/environ | grep -qx "HOSTNAME=web-0" || fail "web-0's environment: $(tr '\0' ' ' </proc/"$SVC"/environ)"
 [ "$(awk '/^NSpid:/ { print $NF }' /proc/"$SVC"/status)" = 2 ] || fail "the service is not pid 2 of its namespace"
 read_only_root "$SVC" || fail "web-0's / is not read-only"
 wait_for replica_output_has web 0 "hello from web" --timeout 3 --what "web-0's stdout in its log"
