@@ -426,9 +426,9 @@ int manager_new(const struct manager_config *cfg, struct manager **ret) {
         }
         (void) sd_event_set_watchdog(m->event, true);
 
-        _cleanup_free_ char *standby_dir = NULL;
-        if (asprintf(&standby_dir, "%s/standby", cfg->run_dir) < 0 ||
-            (r = standby_pool_new(m->event, cfg->shim_path, standby_dir, cfg->standby, &m->standby)) < 0) {
+        _cleanup_free_ char *standby_dir = NULL, *stage_dir = NULL;
+        if (asprintf(&standby_dir, "%s/standby", cfg->run_dir) < 0 || asprintf(&stage_dir, "%s/.standby", m->logs_dir) < 0 ||
+            (r = standby_pool_new(m->event, cfg->shim_path, standby_dir, stage_dir, cfg->standby, &m->standby)) < 0) {
                 manager_free(m);
                 return log_error_errno(standby_dir ? r : ENOMEM, "Cannot set up the standby shims: %m");
         }

@@ -628,7 +628,6 @@ static int spawn_shim(struct replica *r, char **ret_error) {
                 cg_strv_free(procs);
                 return -ENOMEM;
         }
-        (void) mkdir_p(log_dir, 0750);
         _cleanup_free_ char *ndir = NULL;
         if (replica_notify_open(r) >= 0 && r->notify)
                 ndir = notify_dir(r);
@@ -698,6 +697,8 @@ static int spawn_shim(struct replica *r, char **ret_error) {
                         (void) asprintf(ret_error, "cannot write %s: %s", spec_path, strerror(-written));
                         return written;
                 }
+                /* the replica's log directory (a claimed standby brings its own) */
+                (void) mkdir_p(log_dir, 0750);
                 k = shim_spawn_fds(m->cfg.shim_path, spec_path, listen_fds, n_listen, &shim_pid, &pid, ret_error);
                 if (k < 0)
                         return k;

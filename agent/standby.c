@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -43,7 +44,7 @@ struct standby {
 
 struct standby_pool {
         sd_event *event;
-        char *shim_path, *dir;
+        char *shim_path, *dir, *stage_dir;
         unsigned size, seq, failures;
         bool disabled;
         int factory_fd;                 /* berth-shim --factory: standbys by fork, -1: none */
@@ -193,11 +194,15 @@ static pid_t spawn(struct standby_pool *p, const char *mode, const char *spec_pa
         posix_spawnattr_t attr;
         sigset_t none;
         char fdstr[16], *argv[] = { p->shim_path, (char *) mode, (char *) "--spec", (char *) spec_path,
-                                    (char *) "--sync-fd", fdstr, NULL };
+                                    (char *) "--sync-fd", fdstr, NULL, NULL, NULL };
         pid_t pid;
         int r;
 
         snprintf(fdstr, sizeof fdstr, "%d", sync_fd);
+        if (p->stage_dir) {
+                argv[6] = (char *) "--stage-dir";
+                argv[7] = p->stage_dir;
+        }
         /* posix_spawn (vfork-like): no copy of berthd's page tables */
         sigemptyset(&none);
         posix_spawn_file_actions_init(&fa);
@@ -339,7 +344,28 @@ static int on_mountinfo(sd_event_source *es, int fd, uint32_t revents, void *use
         return 0;
 }
 
-int standby_pool_new(sd_event *event, const char *shim_path, const char *dir, unsigned size,
+/* What standbys that did not exit on their own (killed) left staged. */
+static void stage_clean(const char *dir) {
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+
+        if (dfd < 0 || !(d = fdopendir(dfd)))
+                return;
+        TAKE_FD(dfd);
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_name[0] == '.')
+                        continue;
+                int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (sub >= 0) {
+                        (void) unlinkat(sub, "shim.log", 0);
+                        safe_close(sub);
+                }
+                (void) unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+        }
+        closedir(d);
+}
+
+int standby_pool_new(sd_event *event, const char *shim_path, const char *dir, const char *stage_dir, unsigned size,
                      struct standby_pool **ret) {
         struct standby_pool *p = calloc(1, sizeof *p);
         int r;
@@ -352,7 +378,8 @@ int standby_pool_new(sd_event *event, const char *shim_path, const char *dir, un
         p->factory_fd = -1;
         p->shim_path = shim_path ? strdup(shim_path) : NULL;
         p->dir = strdup(dir);
-        if (!p->dir || (p->size > 0 && !p->shim_path)) {
+        p->stage_dir = stage_dir ? strdup(stage_dir) : NULL;
+        if (!p->dir || (p->size > 0 && !p->shim_path) || (stage_dir && !p->stage_dir)) {
                 standby_pool_free(p);
                 return -ENOMEM;
         }
@@ -361,6 +388,13 @@ int standby_pool_new(sd_event *event, const char *shim_path, const char *dir, un
                 if (r < 0) {
                         standby_pool_free(p);
                         return r;
+                }
+                if (p->stage_dir) {
+                        stage_clean(p->stage_dir);
+                        if (mkdir_p(p->stage_dir, 0700) < 0) { /* the claims then create log directories */
+                                free(p->stage_dir);
+                                p->stage_dir = NULL;
+                        }
                 }
                 p->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
                 if (p->mountinfo_fd < 0 ||
@@ -386,6 +420,7 @@ struct standby_pool *standby_pool_free(struct standby_pool *p) {
         sd_event_unref(p->event);
         free(p->shim_path);
         free(p->dir);
+        free(p->stage_dir);
         free(p);
         return NULL;
 }

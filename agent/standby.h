@@ -42,8 +42,11 @@ struct standby_claim {
 };
 
 /* size standbys (0: none, the pool does nothing) of shim_path, with their
- * templates, sockets and log in dir (created). */
-int standby_pool_new(sd_event *event, const char *shim_path, const char *dir, unsigned size,
+ * templates, sockets and log in dir (created). stage_dir (created, NULL:
+ * none): where each standby prepares the log directory of the replica that
+ * will claim it (berth-shim --stage-dir), on the log directories' file
+ * system; what killed standbys left there is removed here. */
+int standby_pool_new(sd_event *event, const char *shim_path, const char *dir, const char *stage_dir, unsigned size,
                      struct standby_pool **ret);
 /* Closes every lifeline: the standbys exit. NULL-safe; returns NULL. */
 struct standby_pool *standby_pool_free(struct standby_pool *p);

@@ -31,6 +31,13 @@
  * fd and lifeline). EOF on the socket (berthd gone) ends the factory; its
  * standbys have lifelines of their own.
  *
+ * --stage-dir DIR (standbys and factory): each standby makes DIR/<id>.<pid>/
+ * with an empty shim.log while it waits; a claim renames that directory to
+ * the replica's log directory when the replica has none yet, and renames
+ * the standby's socket to the replica's: a rename instead of a mkdir and two
+ * file creations on the start's path (each costs up to 0.4 ms on slow
+ * disks). DIR must be on the log directories' file system.
+ *
  * Small on purpose (<= 256 KiB Pss idle): raw epoll and libc, no timers (zero
  * wakeups while idle), no stdio. The service's output goes through
  * logfile.c (CRI records, one file per run, rotation) into the spec's
@@ -75,6 +82,9 @@ static int drop_timer_fd = -1; /* armed only while a drop report waits for its t
 static bool quit_requested;
 static struct launch_spec *standby_template; /* --standby until claimed */
 static bool factory;                         /* --factory */
+static char *stage_root;                     /* --stage-dir (a copy) */
+static char stage_path[PATH_MAX];            /* a standby's staged log directory ("": none) */
+static int staged_log_fd = -1;               /* its shim.log */
 static char *arg_area; /* argv's strings, for shim_set_cmdline() */
 static size_t arg_area_size;
 
@@ -528,8 +538,71 @@ static void on_accept(void) {
 /* ------------------------------------------------------------ standby */
 
 /* The standby is retired (berthd let go, QUIT, SIGTERM) or broken. */
+/* The staged log directory, when no claim took it. */
+static void stage_discard(void) {
+        staged_log_fd = safe_close(staged_log_fd);
+        if (!stage_path[0])
+                return;
+        int dfd = open(stage_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+                (void) unlinkat(dfd, "shim.log", 0);
+                safe_close(dfd);
+        }
+        (void) rmdir(stage_path);
+        stage_path[0] = 0;
+}
+
+/* A standby's log directory for the replica that will claim it (best
+ * effort: without one, the claim creates the replica's). */
+static void stage_prepare(void) {
+        if (!stage_root ||
+            (size_t) snprintf(stage_path, sizeof stage_path, "%s/%s.%d", stage_root, spec->id, (int) getpid()) >=
+                    sizeof stage_path) {
+                stage_path[0] = 0;
+                return;
+        }
+        if (mkdir(stage_path, 0750) < 0 || chmod(stage_path, 0750) < 0) { /* our umask is 0077 */
+                shim_log("standby: create %s: %m, claims create the log directory", stage_path);
+                (void) rmdir(stage_path);
+                stage_path[0] = 0;
+                return;
+        }
+        int dfd = open(stage_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        staged_log_fd = dfd < 0 ? -1 : openat(dfd, "shim.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+        safe_close(dfd);
+        if (staged_log_fd < 0)
+                stage_discard();
+}
+
+/* The claiming replica's shim.log. Its log directory is the staged one,
+ * renamed, when it has none yet (a new replica); the service's directory is
+ * made for its first replica. Otherwise (a replica that ran before) its own
+ * directory, and the staged one is discarded once the claim is answered. */
+static int claim_log_fd(void) {
+        if (staged_log_fd >= 0) {
+                int r = rename(stage_path, spec->log_dir) < 0 ? -errno : 0;
+                if (r == -ENOENT) {
+                        char parent[PATH_MAX];
+                        snprintf(parent, sizeof parent, "%s", spec->log_dir);
+                        char *slash = strrchr(parent, '/');
+                        if (slash && slash != parent) {
+                                *slash = 0;
+                                if (mkdir(parent, 0750) == 0)
+                                        (void) chmod(parent, 0750);
+                                r = rename(stage_path, spec->log_dir) < 0 ? -errno : 0;
+                        }
+                }
+                if (r == 0) {
+                        stage_path[0] = 0;
+                        return TAKE_FD(staged_log_fd);
+                }
+        }
+        return shim_log_fd();
+}
+
 static _noreturn_ void standby_exit(const char *why) {
         shim_log("standby: %s, exiting", why);
+        stage_discard();
         run_standby_discard(&ctx);
         (void) unlink((standby_template ? standby_template : spec)->socket_path);
         _exit(0);
@@ -625,7 +698,7 @@ static void on_claim(const struct shim_msg *m, const int *fds, size_t n_fds) {
         ctx.spec = s;
         ctx.n_listen_fds = (unsigned) n_fds;
         memcpy(ctx.listen_fds, fds, sizeof(int) * n_fds);
-        log_fd = shim_log_fd();
+        log_fd = claim_log_fd();
         /* prepared at idle priority: the replica runs at the normal one */
         struct sched_param sp = {};
         if (sched_setscheduler(0, SCHED_OTHER, &sp) < 0 || sched_setscheduler(ctx.run.status.pid, SCHED_OTHER, &sp) < 0)
@@ -648,10 +721,13 @@ static void on_claim(const struct shim_msg *m, const int *fds, size_t n_fds) {
         if (dup2(log_fd, STDERR_FILENO) < 0)
                 shim_log("dup2: %m");
         safe_close(log_fd);
-        (void) epoll_ctl(ctx.epoll_fd, EPOLL_CTL_DEL, listen_fd, NULL);
-        listen_fd = safe_close(listen_fd);
-        (void) unlink(standby_template->socket_path);
-        setup_control_socket();
+        /* the standby's listening socket, renamed, is the replica's */
+        if (rename(standby_template->socket_path, spec->socket_path) < 0) {
+                (void) epoll_ctl(ctx.epoll_fd, EPOLL_CTL_DEL, listen_fd, NULL);
+                listen_fd = safe_close(listen_fd);
+                (void) unlink(standby_template->socket_path);
+                setup_control_socket();
+        }
         setup_output();
         r = shim_status_write(spec->status_path, &ctx.run.status, false);
         if (r < 0)
@@ -665,6 +741,7 @@ static void on_claim(const struct shim_msg *m, const int *fds, size_t n_fds) {
         standby_template = launch_spec_free(standby_template);
         log_new_run();
         send_status(SHIM_MSG_STATUS);
+        stage_discard(); /* not taken: the replica had its directory */
         return;
 refuse:
         launch_spec_free(s);
@@ -982,6 +1059,8 @@ static _noreturn_ void standby_main(void) {
         setup_loop();
         standby_template = spec;
         r = run_standby_prepare(&ctx, error, sizeof error);
+        if (r >= 0)
+                stage_prepare();
         if (r < 0)
                 sync_fail("standby: prepare the mini-init: %s", error[0] ? error : strerror(-r));
         if (sync_fd < 0 || epoll_ctl(ctx.epoll_fd, EPOLL_CTL_ADD, sync_fd, &ev) < 0)
@@ -1054,7 +1133,7 @@ static _noreturn_ void factory_main(void) {
 /* ------------------------------------------------------------ main */
 
 static void usage(void) {
-        static const char text[] = "Usage: berth-shim [--standby] --spec PATH [--sync-fd N]\n"
+        static const char text[] = "Usage: berth-shim [--standby|--factory [--stage-dir DIR]] --spec PATH [--sync-fd N]\n"
                                    "Keeps one berth replica: started by berthd, not by hand.\n";
         (void) !write(STDOUT_FILENO, text, sizeof text - 1);
 }
@@ -1077,6 +1156,13 @@ int main(int argc, char *argv[]) {
                         ctx.standby = true;
                 else if (streq(argv[i], "--factory"))
                         factory = ctx.standby = true;
+                else if (streq(argv[i], "--stage-dir") && i + 1 < argc) {
+                        /* a copy: the factory and its standbys rewrite their argv (shim_set_cmdline) */
+                        if (argv[++i][0] != '/' || !(stage_root = strdup(argv[i]))) {
+                                shim_log("--stage-dir %s: not an absolute path, or out of memory", argv[i]);
+                                return EXIT_FAILURE;
+                        }
+                }
                 else if (streq(argv[i], "--sync-fd") && i + 1 < argc) {
                         char *end;
                         long v = strtol(argv[++i], &end, 10);

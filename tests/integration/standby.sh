@@ -35,6 +35,18 @@ all_ready() {
         done
 }
 policy_of() { awk '/^policy/ { print $3 }' "/proc/$1/sched" 2>/dev/null; } # 0 normal, 5 SCHED_IDLE
+# staged: the log directories the standbys prepared (STATE/logs/.standby/<id>.<pid>)
+STAGE=$STATE/logs/.standby
+staged() { ls "$STAGE" 2>/dev/null | sort | xargs; }
+n_staged() { ls "$STAGE" 2>/dev/null | wc -l; }
+# staged_match N: N staged directories, one per standby shim, each with an empty shim.log
+staged_match() {
+        [ "$(n_staged)" -eq "$1" ] || return 1
+        for _sm_s in $(standby_pids); do
+                _sm_d=$(ls -d "$STAGE"/standby-*."$_sm_s" 2>/dev/null) || return 1
+                [ -f "$_sm_d/shim.log" ] && [ ! -s "$_sm_d/shim.log" ] || return 1
+        done
+}
 read_only_root() { awk '$5 == "/" { print $6 }' "/proc/$1/mountinfo" | grep -q '^ro'; }
 
 step "1. berthd --standby 2 (the default): two standbys, each with a mini-init in its own namespaces, ready, idle priority"
@@ -101,7 +113,53 @@ read_only_root "$SVC" || fail "web-0's / is not read-only"
 wait_for replica_output_has web 0 "hello from web" --timeout 3 --what "web-0's stdout in its log"
 wait_for replica_output_has web 0 "oops" --timeout 3 --what "web-0's stderr in its log"
 wait_for all_ready 2 --timeout 10 --what "the pool refilled to 2"
-ok "web-0 runs in standby $WEB_SHIM's mini-init $INIT, limits and hostname applied; pool refilled"
+# the standby's staged log directory became web-0's (renamed, mode kept),
+# and its socket the replica's; the replacements staged their own
+[ "$(stat -c %a "$STATE/logs/web/web-0")" = 750 ] || fail "web-0's log directory has mode $(stat -c %a "$STATE/logs/web/web-0")"
+[ -S "$RUN/shims/web.0.sock" ] || fail "web-0's shim socket is missing: $(ls "$RUN/shims")"
+ls "$RUN/standby" | grep -q "standby-.*\.sock" || fail "no standby sockets in $RUN/standby"
+for sk in "$RUN"/standby/standby-*.sock; do
+        n=${sk##*/standby-}; n=${n%.sock}
+        for p in $(standby_pids); do case "$(cmdline_of "$p")" in *"standby-$n.sock"*) continue 2 ;; esac; done
+        fail "$sk belongs to no standby (the claimed one's should have become web-0's)"
+done
+wait_for staged_match 2 --timeout 5 --what "one staged log directory per standby: $(staged)"
+ok "web-0 runs in standby $WEB_SHIM's mini-init $INIT, limits and hostname applied; its staged log directory and socket taken; pool refilled"
+
+# a replica that has a log directory already (it ran before) keeps it; the
+# standby's staged one is removed
+write_manifest web <<'YAML'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: web}
+spec:
+  replicas: 0
+  command: [/bin/sh, -c, "echo hello again; exec sleep infinity"]
+  terminationGracePeriod: 1s
+YAML
+gone() { [ ! -d "$STATE/replicas/web/0" ]; }
+wait_for gone --timeout 10 --what "web-0 removed"
+[ -s "$(shim_log_file web 0)" ] || fail "web-0's log directory went with it"
+wait_for all_ready 2 --timeout 10 --what "the pool at 2"
+SHIMLOG_LINES=$(wc -l <"$(shim_log_file web 0)")
+write_manifest web <<'YAML'
+apiVersion: berth/v1
+kind: Service
+metadata: {name: web}
+spec:
+  replicas: 1
+  command: [/bin/sh, -c, "echo hello again; exec sleep infinity"]
+  terminationGracePeriod: 1s
+YAML
+wait_for record_is web 0 state running --timeout 5 --what "web-0 running again"
+WEB_SHIM=$(record_field web 0 shim_pid)
+grep -q "run 1 started in a standby mini-init, pid $(record_field web 0 pid)" "$(shim_log_file web 0)" ||
+        fail "web-0 did not start from a standby again: $(tail -n 3 "$(shim_log_file web 0)")"
+[ "$(wc -l <"$(shim_log_file web 0)")" -gt "$SHIMLOG_LINES" ] || fail "web-0's shim.log was replaced, not appended to"
+wait_for replica_output_has web 0 "hello again" --timeout 3 --what "web-0's new output"
+wait_for all_ready 2 --timeout 10 --what "the pool refilled to 2"
+wait_for staged_match 2 --timeout 5 --what "no staged directory left behind by $WEB_SHIM: $(staged)"
+ok "web-0 again, in its existing log directory; the unused staged one removed"
 
 step "3. exec failure through a standby: the same clear message as a cold start"
 write_manifest nope <<'YAML'
@@ -195,7 +253,9 @@ wait_for standbys_are 0 --timeout 5 --what "standbys $LEFT gone"
 no_factory() { [ -z "$(factory_pids)" ]; }
 wait_for no_factory --timeout 5 --what "the factory $FACTORY gone"
 for s in $REPLICA_SHIMS; do alive "$s" || fail "replica shim $s died with berthd"; done
-ok "standbys $LEFT and the factory $FACTORY exited; replica shims $REPLICA_SHIMS alive"
+nothing_staged() { [ "$(n_staged)" -eq 0 ]; }
+wait_for nothing_staged --timeout 5 --what "the standbys' staged log directories removed: $(staged)"
+ok "standbys $LEFT and the factory $FACTORY exited, their staged directories removed; replica shims $REPLICA_SHIMS alive"
 
 step "7. --standby 0: none, replicas start cold; --standby 17: refused"
 start_berthd --standby 0 --stop-services
