@@ -663,9 +663,14 @@ static int spawn_shim(struct replica *r, char **ret_error) {
                 return k;
 
         (void) unlink(r->socket_path); /* a stale socket of a dead shim */
-        if (fits_standby && standby_take(m->standby, STANDBY_WAIT_MS, &sc) >= 0 &&
-            claim_begin(&sc, spec_path, spec_text, spec_size, listen_fds, n_listen) < 0)
-                claim_abandon(&sc);
+        if (fits_standby && standby_take(m->standby, STANDBY_WAIT_MS, &sc) >= 0) {
+                if (claim_begin(&sc, spec_path, spec_text, spec_size, listen_fds, n_listen) < 0)
+                        claim_abandon(&sc);
+                /* its replacement: the factory forks it now, prepared at
+                 * idle priority meanwhile (the next start of a burst may
+                 * need it) */
+                standby_pool_fill(m->standby);
+        }
         /* the spec file, which a cold shim reads (a claim writes it later) */
         int written = sc.ctl_fd >= 0 ? -EAGAIN : launch_write_atomic(spec_path, spec_text, spec_size, false);
         if (written < 0 && sc.ctl_fd < 0) {
@@ -703,7 +708,7 @@ static int spawn_shim(struct replica *r, char **ret_error) {
                 if (k < 0)
                         return k;
         }
-        standby_pool_fill(m->standby); /* a replacement, prepared at idle priority */
+        standby_pool_fill(m->standby); /* after a claim that failed, or none */
         r->shim_pid = shim_pid;
         (void) proc_start_ticks(shim_pid, &r->shim_start_ticks);
         r->run = 1;

@@ -6,11 +6,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -448,6 +450,15 @@ int standby_take(struct standby_pool *p, int wait_ms, struct standby_claim *ret)
                 return -EAGAIN;
         pool_remove(p, s);
         s->io = sd_event_source_disable_unref(s->io);
+        /* shim and mini-init waited at idle priority: normal again before
+         * the claim wakes them (a woken SCHED_IDLE task runs only when
+         * nothing else wants its CPU) */
+        pid_t pids[] = { s->shim_pid, s->init_pid };
+        for (size_t i = 0; i < ELEMENTSOF(pids); i++)
+                if (pids[i] > 0 &&
+                    (sched_setscheduler(pids[i], SCHED_OTHER, &(struct sched_param) {}) < 0 ||
+                     setpriority(PRIO_PROCESS, (id_t) pids[i], 0) < 0))
+                        log_debug_errno(errno, "Standby %d: back to normal priority: %m", (int) pids[i]);
         *ret = (struct standby_claim) {
                 .ctl_fd = TAKE_FD(s->ctl_fd),
                 .lifeline_fd = TAKE_FD(s->sync_fd),

@@ -49,6 +49,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -699,10 +700,12 @@ static void on_claim(const struct shim_msg *m, const int *fds, size_t n_fds) {
         ctx.n_listen_fds = (unsigned) n_fds;
         memcpy(ctx.listen_fds, fds, sizeof(int) * n_fds);
         log_fd = claim_log_fd();
-        /* prepared at idle priority: the replica runs at the normal one */
+        /* waited at idle priority: the replica runs at the normal one
+         * (berthd did this already, before CLAIM; made sure here) */
         struct sched_param sp = {};
-        if (sched_setscheduler(0, SCHED_OTHER, &sp) < 0 || sched_setscheduler(ctx.run.status.pid, SCHED_OTHER, &sp) < 0)
-                shim_log("sched_setscheduler(SCHED_OTHER): %m");
+        if (sched_setscheduler(0, SCHED_OTHER, &sp) < 0 || sched_setscheduler(ctx.run.status.pid, SCHED_OTHER, &sp) < 0 ||
+            setpriority(PRIO_PROCESS, 0, 0) < 0 || setpriority(PRIO_PROCESS, (id_t) ctx.run.status.pid, 0) < 0)
+                shim_log("back to normal priority: %m");
         if (m->deferred) {
                 r = wait_for_start_request(5000);
                 if (r < 0) {
@@ -1029,12 +1032,13 @@ static _noreturn_ void event_loop(void) {
 
 /* ------------------------------------------------------------ standby, factory */
 
-/* Standbys are prepared at idle priority: one in the making never slows
- * down a start; the claim puts shim and mini-init back. */
-static void go_idle(void) {
+/* Standbys are prepared and wait at idle priority: one in the making never
+ * slows down a start. berthd puts shim and mini-init back to normal before
+ * it wakes them with CLAIM (standby_take()); the claim makes sure. */
+static void go_idle(pid_t pid) {
         struct sched_param sp = {};
-        if (sched_setscheduler(0, SCHED_IDLE, &sp) < 0)
-                shim_log("standby: sched_setscheduler(SCHED_IDLE): %m, preparing at normal priority");
+        if (sched_setscheduler(pid, SCHED_IDLE, &sp) < 0)
+                shim_log("standby: sched_setscheduler(%d, SCHED_IDLE): %m, preparing at normal priority", (int) pid);
 }
 
 /* What a shim serves from (standby or not): the event loop, signals, its
@@ -1097,7 +1101,7 @@ static _noreturn_ void factory_main(void) {
         (void) sigaction(SIGCHLD, &nowait, NULL);
         (void) sigaction(SIGPIPE, &(struct sigaction) { .sa_handler = SIG_IGN }, NULL);
         write_line(sync_fd, "%d %d\n", (int) getpid(), (int) getpid());
-        go_idle(); /* inherited by every standby it forks */
+        go_idle(0); /* inherited by every standby it forks */
         (void) malloc_trim(0);
         for (;;) {
                 union shim_cmsg_buf ctl;
@@ -1196,7 +1200,7 @@ int main(int argc, char *argv[]) {
                         (void) sigaction(sig, &dfl, NULL);
 
         if (ctx.standby && !factory)
-                go_idle(); /* the factory only once it is ready: berthd waits for that */
+                go_idle(0); /* the factory only once it is ready: berthd waits for that */
         r = launch_spec_read(spec_path, &spec);
         if (r < 0)
                 sync_fail("read spec %s: %s", spec_path,

@@ -35,6 +35,7 @@ all_ready() {
         done
 }
 policy_of() { awk '/^policy/ { print $3 }' "/proc/$1/sched" 2>/dev/null; } # 0 normal, 5 SCHED_IDLE
+nice_of() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $17 }'; }
 # staged: the log directories the standbys prepared (STATE/logs/.standby/<id>.<pid>)
 STAGE=$STATE/logs/.standby
 staged() { ls "$STAGE" 2>/dev/null | sort | xargs; }
@@ -66,6 +67,7 @@ done
 STANDBY_BEFORE=$(standby_pids | xargs)
 FACTORY=$(factory_pids | xargs)
 [ "$(echo "$FACTORY" | wc -w)" = 1 ] || fail "standby factory: '$FACTORY', expected one"
+[ "$(policy_of "$FACTORY")" = 5 ] || fail "standby factory: scheduling policy $(policy_of "$FACTORY"), expected SCHED_IDLE (5)"
 for s in $STANDBY_BEFORE; do
         [ "$(parent_of "$s")" = "$FACTORY" ] || fail "standby $s is not a child of the factory $FACTORY"
 done
@@ -96,6 +98,10 @@ esac
 has_service() { [ -n "$(service_pid "$1" "$2")" ]; }
 wait_for has_service web 0 --timeout 3 --what "web-0's service pid"
 SVC=$(service_pid web 0)
+for p in "$WEB_SHIM" "$INIT" "$SVC"; do
+        [ "$(policy_of "$p")" = 0 ] && [ "$(nice_of "$p")" = 0 ] ||
+                fail "pid $p runs with policy $(policy_of "$p") nice $(nice_of "$p"), not the normal 0 and 0"
+done
 for p in "$INIT" "$SVC"; do
         grep -qx "$p" "$(cg_file memory web 0 cgroup.procs)" || fail "pid $p is not in web-0's memory cgroup"
         grep -qx "$p" "$(cg_file pids web 0 cgroup.procs)" || fail "pid $p is not in web-0's pids cgroup"
