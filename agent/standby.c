@@ -385,18 +385,20 @@ int standby_pool_new(sd_event *event, const char *shim_path, const char *dir, co
                 standby_pool_free(p);
                 return -ENOMEM;
         }
+        if (p->stage_dir) {
+                stage_clean(p->stage_dir);
+                if (p->size == 0)
+                        (void) rmdir(p->stage_dir);
+        }
         if (p->size > 0) {
                 r = mkdir_p(dir, 0700);
                 if (r < 0) {
                         standby_pool_free(p);
                         return r;
                 }
-                if (p->stage_dir) {
-                        stage_clean(p->stage_dir);
-                        if (mkdir_p(p->stage_dir, 0700) < 0) { /* the claims then create log directories */
-                                free(p->stage_dir);
-                                p->stage_dir = NULL;
-                        }
+                if (p->stage_dir && mkdir_p(p->stage_dir, 0700) < 0) { /* the claims then create log directories */
+                        free(p->stage_dir);
+                        p->stage_dir = NULL;
                 }
                 p->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
                 if (p->mountinfo_fd < 0 ||

@@ -264,9 +264,12 @@ wait_for nothing_staged --timeout 5 --what "the standbys' staged log directories
 ok "standbys $LEFT and the factory $FACTORY exited, their staged directories removed; replica shims $REPLICA_SHIMS alive"
 
 step "7. --standby 0: none, replicas start cold; --standby 17: refused"
+# what a killed standby left staged goes when berthd starts
+mkdir -p "$STAGE/standby-7.999999" && : >"$STAGE/standby-7.999999/shim.log"
 start_berthd --standby 0 --stop-services
 sleep 0.3
 standbys_are 0 || fail "--standby 0 started $(n_standby) standby shim(s)"
+[ ! -e "$STAGE" ] || fail "a killed standby's staged directory survived berthd's start: $(ls -R "$STAGE")"
 write_manifest cold <<'YAML'
 apiVersion: berth/v1
 kind: Service
