@@ -134,29 +134,25 @@ ok "web-0 runs in standby $WEB_SHIM's mini-init $INIT, limits and hostname appli
 
 # a replica that has a log directory already (it ran before) keeps it; the
 # standby's staged one is removed
-write_manifest web <<'YAML'
+# web_again N: web with N replicas and a new command
+web_again() {
+        write_manifest web <<YAML
 apiVersion: berth/v1
 kind: Service
 metadata: {name: web}
 spec:
-  replicas: 0
+  replicas: $1
   command: [/bin/sh, -c, "echo hello again; exec sleep infinity"]
   terminationGracePeriod: 1s
 YAML
+}
+web_again 0
 gone() { [ ! -d "$STATE/replicas/web/0" ]; }
 wait_for gone --timeout 10 --what "web-0 removed"
 [ -s "$(shim_log_file web 0)" ] || fail "web-0's log directory went with it"
 wait_for all_ready 2 --timeout 10 --what "the pool at 2"
 SHIMLOG_LINES=$(wc -l <"$(shim_log_file web 0)")
-write_manifest web <<'YAML'
-apiVersion: berth/v1
-kind: Service
-metadata: {name: web}
-spec:
-  replicas: 1
-  command: [/bin/sh, -c, "echo hello again; exec sleep infinity"]
-  terminationGracePeriod: 1s
-YAML
+web_again 1
 wait_for record_is web 0 state running --timeout 5 --what "web-0 running again"
 WEB_SHIM=$(record_field web 0 shim_pid)
 grep -q "run 1 started in a standby mini-init, pid $(record_field web 0 pid)" "$(shim_log_file web 0)" ||
