@@ -49,7 +49,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
-#include <sys/resource.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -59,6 +58,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/socket.h>
@@ -150,6 +150,8 @@ _printf_(2, 3) static void write_line(int fd, const char *fmt, ...) {
 }
 
 /* Fails the start: one line on the sync fd for berthd, and our exit. */
+static void stage_discard(void);
+
 _noreturn_ _printf_(1, 2) static void sync_fail(const char *fmt, ...) {
         char buf[SHIM_TEXT_MAX];
         va_list ap;
@@ -167,6 +169,7 @@ _noreturn_ _printf_(1, 2) static void sync_fail(const char *fmt, ...) {
                 write_line(sync_fd, "error %s\n", buf);
         if (spec && spec->socket_path && listen_fd >= 0)
                 (void) unlink(spec->socket_path);
+        stage_discard(); /* a standby's, not taken */
         _exit(EXIT_FAILURE);
 }
 
@@ -538,7 +541,6 @@ static void on_accept(void) {
 
 /* ------------------------------------------------------------ standby */
 
-/* The standby is retired (berthd let go, QUIT, SIGTERM) or broken. */
 /* The staged log directory, when no claim took it. */
 static void stage_discard(void) {
         staged_log_fd = safe_close(staged_log_fd);
@@ -601,6 +603,7 @@ static int claim_log_fd(void) {
         return shim_log_fd();
 }
 
+/* The standby is retired (berthd let go, QUIT, SIGTERM) or broken. */
 static _noreturn_ void standby_exit(const char *why) {
         shim_log("standby: %s, exiting", why);
         stage_discard();
@@ -1035,10 +1038,10 @@ static _noreturn_ void event_loop(void) {
 /* Standbys are prepared and wait at idle priority: one in the making never
  * slows down a start. berthd puts shim and mini-init back to normal before
  * it wakes them with CLAIM (standby_take()); the claim makes sure. */
-static void go_idle(pid_t pid) {
+static void go_idle(void) {
         struct sched_param sp = {};
-        if (sched_setscheduler(pid, SCHED_IDLE, &sp) < 0)
-                shim_log("standby: sched_setscheduler(%d, SCHED_IDLE): %m, preparing at normal priority", (int) pid);
+        if (sched_setscheduler(0, SCHED_IDLE, &sp) < 0)
+                shim_log("standby: sched_setscheduler(SCHED_IDLE): %m, preparing at normal priority");
 }
 
 /* What a shim serves from (standby or not): the event loop, signals, its
@@ -1063,10 +1066,9 @@ static _noreturn_ void standby_main(void) {
         setup_loop();
         standby_template = spec;
         r = run_standby_prepare(&ctx, error, sizeof error);
-        if (r >= 0)
-                stage_prepare();
         if (r < 0)
                 sync_fail("standby: prepare the mini-init: %s", error[0] ? error : strerror(-r));
+        stage_prepare();
         if (sync_fd < 0 || epoll_ctl(ctx.epoll_fd, EPOLL_CTL_ADD, sync_fd, &ev) < 0)
                 sync_fail("standby: needs --sync-fd as its lifeline");
         write_line(sync_fd, "%d %d\n", (int) getpid(), (int) ctx.run.status.pid);
@@ -1101,7 +1103,7 @@ static _noreturn_ void factory_main(void) {
         (void) sigaction(SIGCHLD, &nowait, NULL);
         (void) sigaction(SIGPIPE, &(struct sigaction) { .sa_handler = SIG_IGN }, NULL);
         write_line(sync_fd, "%d %d\n", (int) getpid(), (int) getpid());
-        go_idle(0); /* inherited by every standby it forks */
+        go_idle(); /* inherited by every standby it forks */
         (void) malloc_trim(0);
         for (;;) {
                 union shim_cmsg_buf ctl;
@@ -1200,7 +1202,7 @@ int main(int argc, char *argv[]) {
                         (void) sigaction(sig, &dfl, NULL);
 
         if (ctx.standby && !factory)
-                go_idle(0); /* the factory only once it is ready: berthd waits for that */
+                go_idle(); /* the factory only once it is ready: berthd waits for that */
         r = launch_spec_read(spec_path, &spec);
         if (r < 0)
                 sync_fail("read spec %s: %s", spec_path,
