@@ -159,6 +159,8 @@ static void rollout_start(struct service_state *s, bool is_rollback) {
         s->ro.progress_at = now_monotonic_usec();
         s->ro.best_available = 0;
         s->ro_rollback = is_rollback;
+        s->ro_rolled_back_from = 0;
+        s->ro_rollback_cause[0] = 0;
         s->ro_started_at = now_realtime_usec();
         s->ro_last_available = 0;
 }
@@ -216,6 +218,8 @@ static void rollout_failed(struct manager *m, struct service_state *s) {
                 free(s->held_digest);
                 s->held_digest = strdup(h->digest);
         }
+        char cause[sizeof s->ro_message];
+        snprintf(cause, sizeof cause, "%s", s->ro_message);
         if (rollout_go_back(m, s, s->last_complete, true) < 0) {
                 log_error("Service %s: cannot roll back to revision %llu (out of memory).", s->name,
                           (unsigned long long) s->last_complete);
@@ -223,6 +227,9 @@ static void rollout_failed(struct manager *m, struct service_state *s) {
         }
         if (h)
                 h->status = REVISION_ROLLED_BACK;
+        /* what `rollout status` says of this rollback, even once it is complete */
+        s->ro_rolled_back_from = failed;
+        snprintf(s->ro_rollback_cause, sizeof s->ro_rollback_cause, "%s", cause);
         log_warning("Service %s: rolling back from revision %llu to %llu.", s->name, (unsigned long long) failed,
                     (unsigned long long) s->revision);
         rollout_emit(m, s, "RolloutRolledBack", "revision %llu failed: rolling back to revision %llu",
@@ -408,6 +415,12 @@ struct json_object *manager_rollout_json(struct manager *m, struct service_state
         json_object_object_add(o, "paused", json_object_new_boolean(s->ro.paused));
         json_object_object_add(o, "stopped", json_object_new_boolean(s->stopped));
         json_object_object_add(o, "rollback", json_object_new_boolean(s->ro_rollback));
+        json_object_object_add(o, "rolledBackFrom", s->ro_rolled_back_from
+                                                            ? json_object_new_int64((int64_t) s->ro_rolled_back_from)
+                                                            : NULL);
+        json_object_object_add(o, "rollbackCause", s->ro_rolled_back_from
+                                                           ? json_object_new_string(s->ro_rollback_cause)
+                                                           : NULL);
         json_object_object_add(o, "startedAt", s->ro_started_at ? json_object_new_string(format_rfc3339(
                                                                           s->ro_started_at, when, sizeof when))
                                                                 : NULL);

@@ -71,6 +71,8 @@ struct service_state {
         size_t n_history;
         struct rollout_state ro;      /* the current rollout, ro.target == revision */
         bool ro_rollback;             /* this rollout is a rollback (no rollback of a rollback) */
+        uint64_t ro_rolled_back_from; /* an automatic rollback: the revision that failed, else 0 */
+        char ro_rollback_cause[256];  /* and why it failed */
         uint64_t ro_started_at;       /* realtime µs */
         char *held_digest;            /* manifests directory: the file's spec we do not run
                                        * (rolled back or undone) until the file changes */

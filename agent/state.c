@@ -104,6 +104,8 @@ int state_save_service(struct manager *m, const struct service_state *s) {
         json_object_object_add(ro, "status", json_object_new_string(rollout_status_to_string(s->ro.status)));
         json_object_object_add(ro, "failure", json_object_new_string(rollout_failure_to_string(s->ro.failure)));
         json_object_object_add(ro, "rollback", json_object_new_boolean(s->ro_rollback));
+        json_object_object_add(ro, "rolledBackFrom", json_object_new_int64((int64_t) s->ro_rolled_back_from));
+        json_object_object_add(ro, "rollbackCause", json_object_new_string(s->ro_rollback_cause));
         json_object_object_add(ro, "startedAt", json_object_new_int64((int64_t) s->ro_started_at));
         json_object_object_add(o, "rollout", ro);
         struct json_object *revs = json_object_new_array();
@@ -223,6 +225,8 @@ static void load_rollout(struct manager *m, struct service_state *s, struct json
                         if (streq(f, rollout_failure_to_string(i)))
                                 s->ro.failure = i;
                 s->ro_rollback = json_object_object_get_ex(ro, "rollback", &v) && json_object_get_boolean(v);
+                s->ro_rolled_back_from = s->ro_rollback ? get_u64(ro, "rolledBackFrom") : 0; /* older files: 0 */
+                snprintf(s->ro_rollback_cause, sizeof s->ro_rollback_cause, "%s", get_str(ro, "rollbackCause") ?: "");
                 s->ro_started_at = get_u64(ro, "startedAt");
         }
         /* the deadline counts from now: the time berthd was away is not the rollout's */

@@ -162,7 +162,12 @@ int rollout_wait(const struct global_options *g, const char *const *names, size_
                 w->paused = json_object_get_boolean(json_object_object_get(o, "paused"));
                 if (json_get_int(o, "eventSeq", &seq) && (since < 0 || seq < since))
                         since = seq;
-                if (json_object_get_boolean(json_object_object_get(o, "stopped")) && !streq(state, "complete"))
+                int64_t from = 0;
+                if (json_get_int(o, "rolledBackFrom", &from) && from > 0)
+                        /* berthd rolled the last rollout back (maybe done already): that one failed */
+                        finish(&ctx, w, true, "%s: rollout to revision %" PRId64 " failed: %s; rolled back to revision %" PRId64,
+                               w->name, from, json_get_str(o, "rollbackCause") ?: "", w->target);
+                else if (json_object_get_boolean(json_object_object_get(o, "stopped")) && !streq(state, "complete"))
                         finish(&ctx, w, true, "%s: stopped (berthctl start %s), the rollout to revision %" PRId64 " waits",
                                w->name, w->name, w->target);
                 else if (streq(state, "complete"))

@@ -151,6 +151,12 @@ unwatch "$TEST_TMP/w3"
 [ "$W_LOW_OLD" -ge 3 ] || fail "revision 2 went down to $W_LOW_OLD running replicas during the failed rollout"
 [ "$(rollout_field target)" = 2 ] || fail "target after the rollback: $(rollout_field target)"
 ok "failed after $((T1 - T0)) ms, rolled back; revision 2 never below $W_LOW_OLD running"
+# asked once the rollback is complete, the answer is the same: the last
+# rollout failed (a fast rollback once finished before the first ask)
+[ "$(rollout_field rolledBackFrom)" = 3 ] || fail "rolledBackFrom after the rollback: $(rollout_field rolledBackFrom)"
+ctl rollout status web
+expect_rc 1 "rollout status after the rollback is complete"
+expect_grep "$OUT" "^web: rollout to revision 3 failed: .*CrashLoop.*; rolled back to revision 2$"
 ctl events
 expect_grep "$OUT" "RolloutFailed +web +revision 3 failed"
 expect_grep "$OUT" "RolloutRolledBack +web +revision 3 failed: rolling back to revision 2"
@@ -195,6 +201,7 @@ expect_grep "$OUT" "^web: rolling back to revision 1$"
 ctl rollout status web
 expect_rc 0 "rollout status after undo"
 expect_grep "$OUT" "^web: rollout to revision 1 complete"
+[ "$(rollout_field rolledBackFrom)" = null ] || fail "rolledBackFrom after an undo: $(rollout_field rolledBackFrom)"
 [ "$(revisions_of)" = "1 1 1" ] || fail "revisions after undo: $(revisions_of)"
 ctl rollout undo web --to-revision 99
 expect_rc 1 "undo to a revision that does not exist"
