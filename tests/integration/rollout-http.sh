@@ -155,9 +155,11 @@ T_R3_BACK=$(now)
 [ "$(rollout_field rollback)" = true ] || fail "the rollout back to revision 2 is not marked as a rollback"
 [ "$(rollout_field lastComplete)" = 2 ] || fail "lastComplete: $(rollout_field lastComplete)"
 ok "rolled back to revision 2 by itself: 3 replicas of revision 2, none of revision 3"
+# the last rollout failed: so says rollout status until the next one, also
+# once the rollback is complete
 ctl rollout status "$SVC"
-expect_rc 0 "rollout status after the rollback"
-expect_grep "$OUT" "^$SVC: rollout to revision 2 complete"
+expect_rc 1 "rollout status after the rollback"
+expect_grep "$OUT" "^$SVC: rollout to revision 3 failed: .*ReadinessFailed.*; rolled back to revision 2$"
 ctl rollout history "$SVC"
 expect_rc 0 "rollout history"
 expect_grep "$OUT" "^2 +[0-9T:Z-]+ +api [0-9a-f]{16} +complete \\(current\\)$"
