@@ -543,6 +543,8 @@ static int claim_begin(struct standby_claim *sc, const char *spec_path, const ch
                         return -errno;
                 done += (size_t) n;
         }
+        if (lseek(mfd, 0, SEEK_SET) < 0) /* the shim reads it from where it stands */
+                return -errno;
         strcpy(req.spec_path, spec_path);
         req.n_fds = (unsigned) n_fds;
         req.deferred = true;

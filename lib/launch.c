@@ -746,20 +746,14 @@ int launch_spec_parse(const char *data, size_t size, struct launch_spec **ret) {
         return 0;
 }
 
-int launch_spec_read(const char *path, struct launch_spec **ret) {
-        _cleanup_close_ int fd = -1;
+int launch_read_text_fd(int fd, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, cap = 0;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
         for (;;) {
                 ssize_t n;
                 if (len == cap) {
                         char *b;
-                        if (cap > LAUNCH_FILE_MAX)
-                                return -EBADMSG;
                         cap = cap ? cap * 2 : 4096;
                         b = realloc(buf, cap + 1);
                         if (!b)
@@ -775,6 +769,23 @@ int launch_spec_read(const char *path, struct launch_spec **ret) {
                 if (n == 0)
                         break;
                 len += (size_t) n;
+                if (len > LAUNCH_FILE_MAX)
+                        return -EBADMSG;
         }
-        return launch_spec_parse(buf ? buf : "", len, ret);
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_size = len;
+        return 0;
+}
+
+int launch_spec_read(const char *path, struct launch_spec **ret) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        r = launch_read_text_fd(fd, &buf, &len);
+        return r < 0 ? r : launch_spec_parse(buf, len, ret);
 }

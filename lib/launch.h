@@ -127,6 +127,9 @@ int launch_spec_write(const struct launch_spec *s, const char *path);
 int launch_spec_format(const struct launch_spec *s, char **ret, size_t *ret_size);
 /* Reads a spec: -ENOENT etc. from the file system, -EBADMSG when corrupt. */
 int launch_spec_read(const char *path, struct launch_spec **ret);
+/* The text of a spec: all of fd from where it stands, NUL-terminated
+ * (malloc'd); -EBADMSG when larger than LAUNCH_FILE_MAX. */
+int launch_read_text_fd(int fd, char **ret, size_t *ret_size);
 int launch_spec_parse(const char *data, size_t size, struct launch_spec **ret);
 
 /* Shared small helpers (also used by shim-proto). */

@@ -3,6 +3,7 @@
  * malformed input rejected with -EBADMSG, never a crash. */
 #include "config.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -456,6 +458,30 @@ static void test_proto_round_trip(void **state) {
                         round_trip(&(struct shim_msg) { .type = (enum shim_msg_type) t });
 }
 
+/* launch_read_text_fd: all of an fd from where it stands, NUL-terminated;
+ * what passes LAUNCH_FILE_MAX is refused. */
+static void test_read_text_fd(void **state) {
+        int fd = memfd_create("test", MFD_CLOEXEC);
+        char *text = NULL;
+        size_t len = 0;
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "id web-0\n", 9), 9);
+        assert_int_equal(launch_read_text_fd(fd, &text, &len), 0); /* at its end: nothing */
+        assert_int_equal(len, 0);
+        assert_string_equal(text, "");
+        free(text);
+        assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+        assert_int_equal(launch_read_text_fd(fd, &text, &len), 0);
+        assert_int_equal(len, 9);
+        assert_string_equal(text, "id web-0\n");
+        free(text);
+        assert_int_equal(ftruncate(fd, LAUNCH_FILE_MAX + 4097), 0);
+        assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+        assert_int_equal(launch_read_text_fd(fd, &text, &len), -EBADMSG);
+        close(fd);
+}
+
 /* What a standby prepares (launch_standby_template) against what a spec
  * asks for: only an exact match may claim one. */
 static void test_standby_fit(void **state) {
@@ -603,6 +629,7 @@ int main(void) {
                 cmocka_unit_test(test_launch_escape),
                 cmocka_unit_test(test_proto_round_trip),
                 cmocka_unit_test(test_standby_fit),
+                cmocka_unit_test(test_read_text_fd),
                 cmocka_unit_test(test_proto_malformed),
                 cmocka_unit_test(test_proto_status_file),
         };

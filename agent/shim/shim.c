@@ -636,35 +636,6 @@ static int wait_for_start_request(int timeout_ms) {
         }
 }
 
-/* The whole of a regular file (or memfd) from its start; the fd stays open. */
-static int read_text_fd(int fd, char **ret, size_t *ret_len) {
-        struct stat st;
-        size_t len = 0;
-        char *buf;
-
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode) || st.st_size > LAUNCH_FILE_MAX)
-                return -EFBIG;
-        buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (len < (size_t) st.st_size) {
-                ssize_t n = pread(fd, buf + len, (size_t) st.st_size - len, (off_t) len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        free(buf);
-                        return n < 0 ? -errno : -EIO;
-                }
-                len += (size_t) n;
-        }
-        buf[len] = 0;
-        *ret = buf;
-        *ret_len = len;
-        return 0;
-}
-
 /* CLAIM: become the shim of the replica whose launch spec is at
  * m->spec_path, and start its first run in the waiting mini-init. What
  * cannot be taken (unreadable, does not fit) is refused and we stay a
@@ -681,11 +652,14 @@ static void on_claim(const struct shim_msg *m, const int *fds, size_t n_fds) {
                         goto refuse;
                 }
                 n_fds--;
-                r = read_text_fd(fds[n_fds], &text, &len);
+                struct stat st;
+                r = fstat(fds[n_fds], &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EBADF : 0;
+                if (r >= 0)
+                        r = launch_read_text_fd(fds[n_fds], &text, &len);
                 safe_close(fds[n_fds]);
         } else {
                 _cleanup_close_ int fd = open(m->spec_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                r = fd < 0 ? -errno : read_text_fd(fd, &text, &len);
+                r = fd < 0 ? -errno : launch_read_text_fd(fd, &text, &len);
         }
         if (r >= 0)
                 r = launch_spec_parse(text, len, &s);
