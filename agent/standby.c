@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -338,31 +339,26 @@ static int on_mountinfo(sd_event_source *es, int fd, uint32_t revents, void *use
 
         if (p->n > 0)
                 log_debug("Mount table changed: retiring %zu standby shim(s).", p->n);
-        while (p->n > 0) {
-                struct standby *s = p->s[--p->n];
-                standby_free(s);
-        }
+        while (p->n > 0)
+                standby_free(p->s[--p->n]);
         standby_pool_fill(p);
         return 0;
 }
 
-/* What standbys that did not exit on their own (killed) left staged. */
+/* What standbys that did not exit on their own (killed) left staged: a
+ * directory each, with its shim.log. */
 static void stage_clean(const char *dir) {
-        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d;
+        DIR *d = opendir(dir);
+        struct stat st;
 
-        if (dfd < 0 || !(d = fdopendir(dfd)))
+        if (!d)
                 return;
-        TAKE_FD(dfd);
         for (struct dirent *de; (de = readdir(d));) {
-                if (de->d_name[0] == '.')
+                _cleanup_free_ char *sub = NULL;
+                if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !S_ISDIR(st.st_mode) || asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
                         continue;
-                int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                if (sub >= 0) {
-                        (void) unlinkat(sub, "shim.log", 0);
-                        safe_close(sub);
-                }
-                (void) unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+                (void) rm_dir_files(sub);
         }
         closedir(d);
 }
