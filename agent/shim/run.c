@@ -260,20 +260,6 @@ int run_standby_prepare(struct shim_ctx *c, char *error, size_t size) {
         return r;
 }
 
-static int write_pid(const char *path, pid_t pid) {
-        char num[16];
-        int fd, n, r = 0;
-
-        n = snprintf(num, sizeof num, "%d", (int) pid);
-        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, num, (size_t) n) != n)
-                r = errno > 0 ? -errno : -EIO;
-        safe_close(fd);
-        return r;
-}
-
 int run_standby_claim(struct shim_ctx *c, const char *spec_path, const char *spec_text, size_t len, int log_fd) {
         const struct launch_spec *s = c->spec;
         struct run *run = &c->run;
@@ -287,13 +273,15 @@ int run_standby_claim(struct shim_ctx *c, const char *spec_path, const char *spe
         pid_t pid = run->status.pid;
         int r, size = (int) MIN(len + 4096, (size_t) INT_MAX), fds[SHIM_FDS_MAX + 1];
         size_t n_fds = 0;
+        char num[16];
 
         if (!c->standby || run->report_fd < 0)
                 return -ESRCH;
         /* limits first: the mini-init is moved into the replica's cgroups
          * before it learns what to run */
+        snprintf(num, sizeof num, "%d", (int) pid);
         for (char **p = s->cgroup_procs; p && *p; p++) {
-                r = write_pid(*p, pid);
+                r = write_string_file(*p, num);
                 if (r < 0) {
                         shim_log("join cgroup %s: %s", *p, strerror(-r));
                         return r;
@@ -302,7 +290,7 @@ int run_standby_claim(struct shim_ctx *c, const char *spec_path, const char *spe
         if (s->cgroup_v2_dir) {
                 char path[PATH_MAX];
                 snprintf(path, sizeof path, "%s/cgroup.procs", s->cgroup_v2_dir);
-                r = write_pid(path, pid);
+                r = write_string_file(path, num);
                 if (r < 0) {
                         shim_log("join cgroup %s: %s", path, strerror(-r));
                         return r;
@@ -472,7 +460,7 @@ static void handle_report(struct shim_ctx *c, const char *m, size_t n, pid_t sen
                 break;
         case 'R': /* a standby's "ready": read by run_standby_prepare() */
                 break;
-        case 'F': /* the mini-init forked the service */
+        case 'F': /* the mini-init started the service (it exec'd, or failed and said why) */
                 c->run.forked = true;
                 break;
         case 'I':

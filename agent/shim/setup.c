@@ -336,7 +336,7 @@ static int exec_switch_root(void) {
         return chdir("/") < 0 ? -errno : 0;
 }
 
-static int write_string(const char *path, const char *s) {
+int write_string_file(const char *path, const char *s) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
         ssize_t n;
 
@@ -359,9 +359,9 @@ static int exec_op(struct exec_ctx *x, const struct setup_op *op) {
                 /* "0" means the writing process (its pid would be 1 in the new pidns). */
                 if (op->c) {
                         snprintf(hp, sizeof hp, "%s/%s", op->a, op->c);
-                        return write_string(hp, "0");
+                        return write_string_file(hp, "0");
                 }
-                return write_string(op->a, "0");
+                return write_string_file(op->a, "0");
         }
         case OP_UNSHARE_CGROUPNS:
                 return unshare(CLONE_NEWCGROUP) < 0 ? -errno : 0;

@@ -117,6 +117,8 @@ bool run_active(const struct shim_ctx *c);
  * was born in the v2 cgroup already (CLONE_INTO_CGROUP). Reports a failure
  * on report_fd itself; returns 0 or -errno. */
 int setup_run(const struct launch_spec *spec, bool joined_v2, unsigned parts, int report_fd);
+/* Writes s to the existing file path (a cgroup's control file): 0 or -errno. */
+int write_string_file(const char *path, const char *s);
 /* The parts of the setup, in the order of a cold start (SETUP_ALL). A
  * standby's mini-init does SETUP_FS ahead, from its template, and
  * SETUP_IDENTITY when claimed, after the shim moved it into the cgroups. */
