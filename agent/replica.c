@@ -673,13 +673,6 @@ static int spawn_shim(struct replica *r, char **ret_error) {
                  * need it) */
                 standby_pool_fill(m->standby);
         }
-        /* the spec file, which a cold shim reads (a claim writes it later) */
-        int written = sc.ctl_fd >= 0 ? -EAGAIN : launch_write_atomic(spec_path, spec_text, spec_size, false);
-        if (written < 0 && sc.ctl_fd < 0) {
-                (void) asprintf(ret_error, "cannot write %s: %s", spec_path, strerror(-written));
-                return written;
-        }
-
         /* the standby prepares meanwhile; the limits hold before it runs anything of the service */
         k = cg_create(m->cg, r->cg_path, &limits, &missing);
         if (k < 0) {
@@ -694,12 +687,18 @@ static int spawn_shim(struct replica *r, char **ret_error) {
         }
         (void) cg_oom_kill_count(m->cg, r->cg_path, &r->oom_base);
 
+        /* the spec file: a claim writes it while the shim starts the
+         * service; a cold shim reads it (also after a failed claim that
+         * could not write it) */
         pid_t shim_pid = 0, pid = 0;
+        int written = -ENOENT; /* not yet */
         bool claimed = sc.ctl_fd >= 0 &&
                        claim_finish(r, &sc, spec_path, spec_text, spec_size, &written, &shim_pid, &pid) >= 0;
         if (!claimed) {
                 if (sc.shim_pid > 0)
                         kill_leftovers(r); /* whatever a failed claim may have started */
+                if (written < 0)
+                        written = launch_write_atomic(spec_path, spec_text, spec_size, false);
                 if (written < 0) {
                         (void) asprintf(ret_error, "cannot write %s: %s", spec_path, strerror(-written));
                         return written;
