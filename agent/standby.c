@@ -450,13 +450,17 @@ int standby_take(struct standby_pool *p, int wait_ms, struct standby_claim *ret)
         s->io = sd_event_source_disable_unref(s->io);
         /* shim and mini-init waited at idle priority: normal again before
          * the claim wakes them (a woken SCHED_IDLE task runs only when
-         * nothing else wants its CPU) */
+         * nothing else wants its CPU); one that cannot be is not used: the
+         * replica must not run at idle priority */
         pid_t pids[] = { s->shim_pid, s->init_pid };
         for (size_t i = 0; i < ELEMENTSOF(pids); i++)
-                if (pids[i] > 0 &&
-                    (sched_setscheduler(pids[i], SCHED_OTHER, &(struct sched_param) {}) < 0 ||
-                     setpriority(PRIO_PROCESS, (id_t) pids[i], 0) < 0))
-                        log_debug_errno(errno, "Standby %d: back to normal priority: %m", (int) pids[i]);
+                if (pids[i] <= 0 || sched_setscheduler(pids[i], SCHED_OTHER, &(struct sched_param) {}) < 0 ||
+                    setpriority(PRIO_PROCESS, (id_t) pids[i], 0) < 0) {
+                        log_debug_errno(errno, "Standby %d: cannot put %d back to normal priority: %m; not used.",
+                                        (int) s->shim_pid, (int) pids[i]);
+                        standby_free(s);
+                        return -EAGAIN;
+                }
         *ret = (struct standby_claim) {
                 .ctl_fd = TAKE_FD(s->ctl_fd),
                 .lifeline_fd = TAKE_FD(s->sync_fd),

@@ -4,7 +4,8 @@
  * mini-init is cloned already, into the default namespaces (pid, mount, uts,
  * ipc), with the host root read-only and fresh /proc, /sys, /dev, /tmp and
  * /run mounted, and waits (prepared and waiting at SCHED_IDLE;
- * standby_take() puts shim and mini-init back to normal). A replica whose launch spec fits
+ * standby_take() puts shim and mini-init back to normal, or does not hand
+ * the standby out). A replica whose launch spec fits
  * (launch_spec_fits_standby()) claims one (SHIM_MSG_CLAIM): the shim moves
  * the mini-init into the replica's cgroups, sets its hostname and starts the
  * service. The start then costs no exec of a shim, no clone, no mount work:

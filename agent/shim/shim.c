@@ -58,7 +58,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/socket.h>
@@ -676,13 +675,7 @@ static void on_claim(const struct shim_msg *m, const int *fds, size_t n_fds) {
         ctx.spec = s;
         ctx.n_listen_fds = (unsigned) n_fds;
         memcpy(ctx.listen_fds, fds, sizeof(int) * n_fds);
-        log_fd = claim_log_fd();
-        /* waited at idle priority: the replica runs at the normal one
-         * (berthd did this already, before CLAIM; made sure here) */
-        struct sched_param sp = {};
-        if (sched_setscheduler(0, SCHED_OTHER, &sp) < 0 || sched_setscheduler(ctx.run.status.pid, SCHED_OTHER, &sp) < 0 ||
-            setpriority(PRIO_PROCESS, 0, 0) < 0 || setpriority(PRIO_PROCESS, (id_t) ctx.run.status.pid, 0) < 0)
-                shim_log("back to normal priority: %m");
+        log_fd = claim_log_fd(); /* berthd put us and the mini-init back to normal priority (standby_take) */
         if (m->deferred) {
                 r = wait_for_start_request(5000);
                 if (r < 0) {
@@ -1011,7 +1004,7 @@ static _noreturn_ void event_loop(void) {
 
 /* Standbys are prepared and wait at idle priority: one in the making never
  * slows down a start. berthd puts shim and mini-init back to normal before
- * it wakes them with CLAIM (standby_take()); the claim makes sure. */
+ * it wakes them with CLAIM (standby_take()). */
 static void go_idle(void) {
         struct sched_param sp = {};
         if (sched_setscheduler(0, SCHED_IDLE, &sp) < 0)
