@@ -402,9 +402,7 @@ static struct launch_spec *wait_for_claim(int *report_fd, int *out_fd, int *err_
                         _exit(EXIT_CANNOT_RUN);
                 }
                 *nl = 0;
-                char title[PATH_MAX + 32];
-                snprintf(title, sizeof title, "berth-shim --spec %s", buf + 1);
-                shim_set_cmdline(title);
+                shim_set_cmdline("berth-shim --spec %s", buf + 1);
                 free(buf);
                 /* the last fd: the replica's shim.log, our stderr from now on */
                 if (dup2(fds[--n_fds], STDERR_FILENO) < 0)
@@ -489,8 +487,9 @@ _noreturn_ static void run_loop(const struct launch_spec *spec, int report_fd, i
                         report_errorf(report_fd, "fork service: %m");
                         _exit(EXIT_CANNOT_RUN);
                 }
-                /* "forked": a shim that waits for it (a claim) goes on with
-                 * its own work now */
+                /* "F": the service is started (exec'd, or failed and said
+                 * why); a shim that waits for it (a claim) goes on with its
+                 * own work now */
                 report_send(report_fd, "F");
 
                 if (!in_place) { /* the output pipes are kept for the next run only */

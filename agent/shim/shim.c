@@ -127,11 +127,16 @@ void shim_log(const char *fmt, ...) {
         errno = saved;
 }
 
-void shim_set_cmdline(const char *text) {
+void shim_set_cmdline(const char *fmt, ...) {
+        char text[PATH_MAX + 32];
+        va_list ap;
         size_t n;
 
         if (!arg_area || arg_area_size < 2)
                 return;
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof text, fmt, ap);
+        va_end(ap);
         n = MIN(strlen(text), arg_area_size - 1);
         memcpy(arg_area, text, n);
         memset(arg_area + n, 0, arg_area_size - n);
@@ -708,9 +713,7 @@ static void on_claim(const struct shim_msg *m, const int *fds, size_t n_fds) {
         shim_log("run 1 started in a standby mini-init, pid %d", (int) ctx.run.status.pid);
         /* a replica's shim from now on: it outlives berthd, and says so in ps */
         sync_fd = safe_close(sync_fd);
-        char title[SHIM_TEXT_MAX + 32];
-        snprintf(title, sizeof title, "berth-shim --spec %s", m->spec_path);
-        shim_set_cmdline(title);
+        shim_set_cmdline("berth-shim --spec %s", m->spec_path);
         standby_template = launch_spec_free(standby_template);
         log_new_run();
         send_status(SHIM_MSG_STATUS);
@@ -1046,7 +1049,7 @@ static _noreturn_ void standby_main(void) {
 /* In the factory's child: standby n, with lifeline as its sync fd. */
 static _noreturn_ void factory_child(unsigned n, int lifeline) {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
-        char *sock = NULL, *id = NULL, title[PATH_MAX + 32];
+        char *sock = NULL, *id = NULL;
 
         (void) sigaction(SIGCHLD, &dfl, NULL); /* the factory reaps automatically; we must not */
         safe_close(sync_fd);
@@ -1055,8 +1058,7 @@ static _noreturn_ void factory_child(unsigned n, int lifeline) {
                 sync_fail("out of memory");
         spec->socket_path = sock; /* the template's own strings stay: a fork's copy, never freed */
         spec->id = id;
-        snprintf(title, sizeof title, "berth-shim --standby %s", sock);
-        shim_set_cmdline(title);
+        shim_set_cmdline("berth-shim --standby %s", sock);
         if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) /* not inherited across fork */
                 sync_fail("PR_SET_CHILD_SUBREAPER: %m");
         standby_main();

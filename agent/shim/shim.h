@@ -23,7 +23,7 @@
 void shim_log(const char *fmt, ...) _printf_(1, 2);
 /* Rewrites what /proc/PID/cmdline (ps) shows, within the original argv's
  * space: a claimed standby shim and its mini-init say whose they are. */
-void shim_set_cmdline(const char *text);
+void shim_set_cmdline(const char *fmt, ...) _printf_(1, 2);
 
 /* ------------------------------------------------------------ report channel
  * mini-init and the service child talk to the shim over a SOCK_SEQPACKET
@@ -56,7 +56,7 @@ struct run {
         bool have_report;          /* the mini-init reported the service's end */
         bool idle_reported;        /* ... and then "I": it waits for the next run */
         bool quit_sent;            /* an idle mini-init was told to exit */
-        bool forked;               /* the mini-init reported "F": the service is forked */
+        bool forked;               /* the mini-init reported "F": the service is started */
 };
 
 /* epoll data tags */
@@ -91,8 +91,8 @@ int run_standby_prepare(struct shim_ctx *c, char *error, size_t size);
  * run 1 is running; the caller writes the status file. */
 int run_standby_claim(struct shim_ctx *c, const char *spec_path, const char *spec_text, size_t len, int log_fd);
 /* Waits (up to timeout_ms) until the mini-init reported the service's
- * fork ("F") or a failure: it sleeps then, so what we do next does not
- * take the CPU the unix socket's wakeup put it on. */
+ * start ("F": after its exec) or a failure, so that what we do next does
+ * not take the CPU the service starts on. */
 void run_wait_forked(struct shim_ctx *c, int timeout_ms);
 /* Standby retired: the waiting mini-init is told to go and reaped. */
 void run_standby_discard(struct shim_ctx *c);
